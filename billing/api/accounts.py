@@ -1,0 +1,63 @@
+"""Register, log in, read one's own profile."""
+from __future__ import annotations
+
+import re
+
+from flask import Blueprint, g, jsonify
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from billing import db
+from billing.auth import hash_password, issue_token, login_required, password_matches
+from billing.errors import ApiError
+from billing.models import User
+from billing.requests_json import body, field
+from billing.settings import current
+
+bp = Blueprint("accounts", __name__)
+EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]+$")
+MIN_PASSWORD = 8
+
+
+@bp.post("/api/auth/register")
+def register():
+    data = body()
+    email = field(data, "email", str).strip().lower()
+    password = field(data, "password", str)
+    name = field(data, "name", str, required=False)
+    if not EMAIL.match(email) or len(email) > 254:
+        raise ApiError(400, "invalid_request", "field 'email' is not an email address")
+    if len(password) < MIN_PASSWORD:
+        raise ApiError(400, "invalid_request", f"field 'password' must have at least {MIN_PASSWORD} characters")
+    try:
+        with db.sessions(current()).begin() as session:
+            user = User(email=email, password_hash=hash_password(password), name=name)
+            session.add(user)
+            session.flush()
+            user_id = user.id
+    except IntegrityError:
+        raise ApiError(409, "email_taken", "an account with this email exists")
+    return jsonify(user_id=user_id, email=email), 201
+
+
+@bp.post("/api/auth/login")
+def login():
+    data = body()
+    email = field(data, "email", str).strip().lower()
+    password = field(data, "password", str)
+    with db.sessions(current()).begin() as session:
+        user = session.scalar(select(User).where(User.email == email))
+        if user is None or not password_matches(user.password_hash, password):
+            raise ApiError(401, "invalid_credentials", "wrong email or password")
+        return jsonify(access_token=issue_token(user.id, user.is_admin), token_type="bearer", user_id=user.id)
+
+
+@bp.get("/api/user/profile")
+@login_required
+def profile():
+    with db.sessions(current()).begin() as session:
+        user = session.get(User, g.principal.user_id)
+        if user is None:
+            raise ApiError(401, "invalid_token", "the token's user no longer exists")
+        return jsonify(user_id=user.id, email=user.email, name=user.name, is_admin=user.is_admin,
+                       created_at=user.created_at.isoformat())
