@@ -64,7 +64,7 @@ class Invoicer:
         sessions = db.sessions(self.settings, pool_size)
         if not self.settings.protected(Protection.LOCK):
             return self._write(sessions, user_id, period, hold_s, lock=None)
-        lock = FencedLock(redis_client.client(self.settings), lock_key(user_id, period),
+        lock = FencedLock(redis_client.lock_client(self.settings), lock_key(user_id, period),
                           self.settings, self._journal)
         if not lock.acquire(timeout=self.settings.lock_acquire_timeout_s):
             raise ApiError(409, "lock_timeout", f"another request holds the invoice lock for user {user_id}, {period}")

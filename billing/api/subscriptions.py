@@ -1,6 +1,7 @@
 """Subscriptions and their idempotent activation."""
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from flask import Blueprint, g, jsonify, request
@@ -13,10 +14,11 @@ from billing.errors import ApiError
 from billing.idempotency import IdempotentRunner
 from billing.invoicing import as_json
 from billing.models import Invoice, Subscription, TariffPlan
-from billing.requests_json import body, field, positive_int
+from billing.requests_json import body, field, positive_int, query_float
 from billing.settings import current
 
 bp = Blueprint("subscriptions", __name__)
+MAX_HOLD_S = 60.0
 PAYMENT_METHODS = {"card", "stripe", "paypal", "invoice", "bank_transfer"}
 
 
@@ -51,10 +53,15 @@ def list_subscriptions():
         return jsonify([_subscription_json(s) for s in subs])
 
 
-def _activate(subscription_id: int, user_id: int, params: dict[str, Any]):
-    """The work an idempotency key protects: activate and invoice, once."""
+def _activate(subscription_id: int, user_id: int, params: dict[str, Any], hold_s: float = 0.0):
+    """The work an idempotency key protects: activate and invoice, once.
+
+    ``hold_s`` (test endpoints only) keeps the key in flight, so that a
+    second request with it can be shown to get 409.
+    """
 
     def work(session: Session) -> tuple[int, dict[str, Any]]:
+        time.sleep(hold_s)
         sub = session.scalar(select(Subscription).where(Subscription.id == subscription_id)
                              .with_for_update())
         if sub is None or sub.user_id != user_id:
@@ -84,9 +91,11 @@ def activate(subscription_id: int):
     if method is not None and method not in PAYMENT_METHODS:
         raise ApiError(400, "invalid_request", f"field 'payment_method' must be one of {sorted(PAYMENT_METHODS)}")
     user_id = g.principal.user_id
-    result = IdempotentRunner(current()).run(
+    settings = current()
+    hold_s = query_float("hold_s", MAX_HOLD_S) if settings.test_endpoints else 0.0
+    result = IdempotentRunner(settings).run(
         user_id, request.headers.get("Idempotency-Key"), request.path, params,
-        _activate(subscription_id, user_id, params))
+        _activate(subscription_id, user_id, params, hold_s))
     response = jsonify(result.body)
     response.status_code = result.status
     if result.replayed:

@@ -22,7 +22,7 @@ from chaos.provision.progress import say, step
 REPOSITORY = "billing-chaos/runtime"
 PROJECT_LABEL = {"billing-chaos.project": "billing-chaos"}
 # What the image holds from the source tree: the service, and the fault proxy
-# (standard library only) that runs as the toxiproxy service.
+# (standard library and aiohttp) that runs as the toxiproxy service.
 APP_SOURCES = ("billing", "chaos/__init__.py", "chaos/toxiproxy")
 
 

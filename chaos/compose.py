@@ -1,0 +1,174 @@
+"""The stack as docker-compose runs it: up, scale, down, and where its ports are.
+
+This drives the compose CLI (Debian's ``docker-compose`` v1, or ``docker
+compose`` v2 where the plugin exists) on docker-compose.chaos.yaml, the same
+file a person runs by hand, so that what the tests prove is what the file
+describes. Health is read from the engine, never waited for with sleeps.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import docker
+import requests
+
+from chaos.provision.errors import ProvisionError
+from chaos.provision.pipeline import ROOT
+
+COMPOSE_FILE = ROOT / "docker-compose.chaos.yaml"
+PROJECT_LABEL = "billing-chaos.project"
+PORT_VARIABLES = {"lb": "CHAOS_LB_PORT", "stats": "CHAOS_LB_STATS_PORT", "flower": "CHAOS_FLOWER_PORT",
+                  "toxiproxy": "CHAOS_TOXIPROXY_PORT"}
+DEFAULT_PORTS = {"lb": 8080, "stats": 8404, "flower": 5555, "toxiproxy": 8474}
+
+
+def compose_command() -> list[str]:
+    """``docker compose`` (v2) when the plugin answers, else ``docker-compose`` (v1)."""
+    docker_cli = shutil.which("docker")
+    if docker_cli and subprocess.run([docker_cli, "compose", "version"], capture_output=True).returncode == 0:
+        return [docker_cli, "compose"]
+    if shutil.which("docker-compose"):
+        return ["docker-compose"]
+    raise ProvisionError("neither `docker compose` nor `docker-compose` is installed; "
+                         "run `apt-get install docker-compose` (as root)")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@dataclass
+class ComposeStack:
+    """One compose project of the billing stack, with its host ports."""
+
+    project: str = "billing-chaos"
+    ports: dict[str, int] = field(default_factory=lambda: dict(DEFAULT_PORTS))
+    environment: dict[str, str] = field(default_factory=dict)
+    file: Path = COMPOSE_FILE
+
+    @classmethod
+    def with_free_ports(cls, project: str, **environment: str) -> "ComposeStack":
+        """A stack whose host ports cannot collide with another run's."""
+        return cls(project, {name: free_port() for name in DEFAULT_PORTS}, dict(environment))
+
+    @property
+    def lb_url(self) -> str:
+        return f"http://127.0.0.1:{self.ports['lb']}"
+
+    @property
+    def flower_url(self) -> str:
+        return f"http://127.0.0.1:{self.ports['flower']}"
+
+    @property
+    def toxiproxy_url(self) -> str:
+        return f"http://127.0.0.1:{self.ports['toxiproxy']}"
+
+    def _env(self) -> dict[str, str]:
+        env = dict(os.environ)
+        env.update({PORT_VARIABLES[name]: str(port) for name, port in self.ports.items()})
+        env.update(self.environment)
+        return env
+
+    def compose(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+        command = [*compose_command(), "-p", self.project, "-f", str(self.file), *args]
+        result = subprocess.run(command, env=self._env(), capture_output=True, text=True)
+        if check and result.returncode != 0:
+            output = (result.stderr or result.stdout).strip().splitlines()[-5:]
+            raise ProvisionError(f"`{' '.join(command[-len(args) - 4:])}` failed: {' | '.join(output)}")
+        return result
+
+    def up(self, api: int = 5, workers: int = 3, services: tuple[str, ...] = (),
+           timeout_s: float = 180.0) -> None:
+        """Create or converge the stack, then wait until every container is healthy."""
+        self.compose("up", "-d", "--remove-orphans", "--scale", f"api={api}", "--scale", f"worker={workers}",
+                     *services)
+        self.wait_healthy(timeout_s)
+
+    def scale(self, service: str, count: int, timeout_s: float = 120.0) -> None:
+        """Scale ``service``; for api, also wait until the lb routes to exactly ``count`` instances.
+
+        A scale-down stops containers the lb may still route to for a second
+        or two; requests caught in that window fail, as they would for any
+        client, so the change is only over once the lb has followed it.
+        """
+        self.compose("up", "-d", "--no-deps", "--scale", f"{service}={count}", service)
+        self.wait_healthy(timeout_s)
+        deadline = time.monotonic() + timeout_s
+        while service == "api" and self.lb_servers_up() != count:
+            if time.monotonic() > deadline:
+                raise ProvisionError(f"the lb routes to {self.lb_servers_up()} api instances, not {count}")
+            time.sleep(0.2)
+
+    def lb_servers_up(self) -> int:
+        """How many api servers HAProxy's stats (CSV) show as UP."""
+        csv = requests.get(f"http://127.0.0.1:{self.ports['stats']}/stats;csv", timeout=5).text
+        rows = [line.split(",") for line in csv.splitlines() if line.startswith("api,api")]
+        return sum(1 for row in rows if row[17] == "UP")
+
+    def down(self) -> None:
+        """Remove the project's containers and network; then anything else carrying its label."""
+        self.compose("down", "--volumes", "--remove-orphans", "--timeout", "3", check=False)
+        remove_labelled(self.project)
+
+    def containers(self, service: str | None = None) -> list[docker.models.containers.Container]:
+        filters = [f"com.docker.compose.project={self.project}"]
+        if service:
+            filters.append(f"com.docker.compose.service={service}")
+        return docker.from_env().containers.list(all=True, filters={"label": filters})
+
+    def api_urls(self) -> dict[str, str]:
+        """Each api instance's own URL on the host, keyed by the name it puts in ``X-Instance``."""
+        urls = {}
+        for container in self.containers("api"):
+            bindings = container.attrs["NetworkSettings"]["Ports"].get("8000/tcp") or []
+            if container.status == "running" and bindings:
+                urls[container.attrs["Config"]["Hostname"]] = f"http://127.0.0.1:{bindings[0]['HostPort']}"
+        return urls
+
+    def wait_healthy(self, timeout_s: float) -> None:
+        deadline = time.monotonic() + timeout_s
+        while True:
+            states = {c.name: _health(c) for c in self.containers()}
+            waiting = {name: state for name, state in states.items() if state != "healthy"}
+            if states and not waiting:
+                return
+            broken = {name: state for name, state in waiting.items() if state in {"unhealthy", "exited", "dead"}}
+            if broken or time.monotonic() > deadline:
+                logs = "; ".join(_last_log_line(c) for c in self.containers() if c.name in (broken or waiting))
+                raise ProvisionError(f"stack not healthy after {timeout_s:.0f}s: {broken or waiting}; last logs: {logs}")
+            time.sleep(0.5)
+
+
+def _health(container: docker.models.containers.Container) -> str:
+    container.reload()
+    state = container.attrs["State"]
+    if state["Status"] != "running":
+        return state["Status"]
+    return state.get("Health", {}).get("Status", "healthy")
+
+
+def _last_log_line(container: docker.models.containers.Container) -> str:
+    lines = container.logs(tail=3).decode(errors="replace").strip().splitlines()
+    return f"{container.name}: {lines[-1] if lines else '(no output)'}"
+
+
+def remove_labelled(project: str) -> int:
+    """Remove every container and network of ``project`` (after a killed run, compose may not know them)."""
+    client = docker.from_env()
+    label = f"com.docker.compose.project={project}"
+    removed = 0
+    for container in client.containers.list(all=True, filters={"label": [label, PROJECT_LABEL]}):
+        container.remove(force=True, v=True)
+        removed += 1
+    for network in client.networks.list(filters={"label": [label]}):
+        network.remove()
+        removed += 1
+    return removed

@@ -1,0 +1,1 @@
+"""Clients that drive the target contract and record what happened."""

@@ -1,0 +1,1 @@
+"""Shared by every test folder: nothing yet beyond making ``tests`` importable."""
