@@ -39,6 +39,11 @@ def compose_command() -> list[str]:
                          "run `apt-get install docker-compose` (as root)")
 
 
+def configured_ports() -> dict[str, int]:
+    """The host ports a person chose with ``CHAOS_*_PORT``, else the defaults."""
+    return {name: int(os.environ.get(PORT_VARIABLES[name], port)) for name, port in DEFAULT_PORTS.items()}
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -50,7 +55,7 @@ class ComposeStack:
     """One compose project of the billing stack, with its host ports."""
 
     project: str = "billing-chaos"
-    ports: dict[str, int] = field(default_factory=lambda: dict(DEFAULT_PORTS))
+    ports: dict[str, int] = field(default_factory=lambda: configured_ports())
     environment: dict[str, str] = field(default_factory=dict)
     file: Path = COMPOSE_FILE
 

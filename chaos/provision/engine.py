@@ -36,6 +36,7 @@ def ensure_engine(log_dir: Path) -> docker.DockerClient:
     """Return a client for a running engine, installing and starting one if we may."""
     client = connect()
     if client is not None:
+        ensure_compose()
         return client
     if os.environ.get("DOCKER_HOST"):
         raise ProvisionError(
@@ -45,9 +46,20 @@ def ensure_engine(log_dir: Path) -> docker.DockerClient:
         raise ProvisionError(
             "no Docker engine answers and we are not root: start dockerd "
             "(sudo dockerd &) or add yourself to the docker group, then run again")
-    if shutil.which("dockerd") is None:
+    if shutil.which("dockerd") is None or shutil.which("docker-compose") is None:
         install_debian_packages(DEBIAN_PACKAGES)
     return start_dockerd(log_dir)
+
+
+def ensure_compose() -> None:
+    """The compose CLI runs the stack by hand and in the stack tests; v2 or v1 will do."""
+    if shutil.which("docker-compose") or (shutil.which("docker") and subprocess.run(
+            ["docker", "compose", "version"], capture_output=True).returncode == 0):
+        return
+    if os.geteuid() != 0:
+        raise ProvisionError("neither `docker compose` nor `docker-compose` is installed; "
+                             "run `sudo apt-get install docker-compose`")
+    install_debian_packages(("docker-compose",))
 
 
 def install_debian_packages(packages: tuple[str, ...]) -> None:

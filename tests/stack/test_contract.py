@@ -18,7 +18,7 @@ from chaos.compose import ComposeStack
 from chaos.workload.client import BillingClient
 
 pytestmark = pytest.mark.docker
-JWT_SECRET = "chaos-secret"  # the compose file's default
+JWT_SECRET = "chaos-secret-not-for-production-0001"  # the compose file's default
 
 
 def error_of(response: requests.Response, status: int) -> str:

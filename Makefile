@@ -1,0 +1,14 @@
+# The README's two commands. Both provision what they need and reuse it.
+.PHONY: chaos test bootstrap down
+
+chaos: bootstrap
+	.venv/bin/chaos up --api 5 --workers 3
+
+test: bootstrap
+	.venv/bin/pytest --junitxml=reports/junit.xml
+
+bootstrap:
+	@scripts/bootstrap.sh
+
+down:
+	.venv/bin/chaos down
