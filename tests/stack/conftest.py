@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import itertools
 import os
+import time
 import uuid
 from collections.abc import Callable, Iterator
 
@@ -70,3 +71,14 @@ def instances(stack: ComposeStack) -> dict[str, str]:
     urls = stack.api_urls()
     assert len(urls) == API_INSTANCES
     return urls
+
+
+@pytest.fixture(autouse=True)
+def lb_log_on_failure(request: pytest.FixtureRequest, stack: ComposeStack) -> Iterator[None]:
+    """A failed test prints the lb's error log of its own time span (HAProxy logs only failed requests)."""
+    started = int(time.time())
+    yield
+    report = getattr(request.node, "rep_call", None)
+    if report is not None and report.failed:
+        for container in stack.containers("lb"):
+            print(f"lb log since the test began:\n{container.logs(since=started).decode(errors='replace')[-4000:]}")
