@@ -20,7 +20,6 @@ import docker
 
 from chaos.compose import ComposeStack
 from chaos.provision.base_image import BASE_IMAGE
-from chaos.provision.images import REPOSITORY
 from chaos.provision.pipeline import CACHE, provision
 from chaos.workload.client import BillingClient
 
@@ -36,7 +35,13 @@ def timed(action: Callable[[], object]) -> float:
 
 def remove_built_artifacts() -> None:
     client = docker.from_env()
-    for image in client.images.list(REPOSITORY) + client.images.list(BASE_IMAGE):
+    # an interrupted build leaves its intermediate container, which pins the base image
+    for container in client.containers.list(all=True, filters={"ancestor": BASE_IMAGE, "status": "exited"}):
+        container.remove()
+    for image in client.images.list(filters={"label": "billing-chaos.project=billing-chaos"}):
+        client.images.remove(image.id, force=True)
+    client.images.prune(filters={"dangling": True})
+    for image in client.images.list(BASE_IMAGE):
         client.images.remove(image.id, force=True)
     shutil.rmtree(CACHE / "wheelhouse", ignore_errors=True)
 

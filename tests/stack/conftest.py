@@ -24,7 +24,6 @@ ADMIN_PASSWORD = "admin-password"
 API_INSTANCES = 3
 WORKERS = 2
 _emails = itertools.count()
-TMP_SERVICES = ('postgres','redis','api','worker','flower','lb')
 
 
 @pytest.fixture(scope="session")
@@ -33,7 +32,7 @@ def stack() -> Iterator[ComposeStack]:
     stack = ComposeStack.with_free_ports(f"billing-chaos-test-{os.getpid()}")
     stack.down()
     try:
-        stack.up(api=API_INSTANCES, workers=WORKERS, services=TMP_SERVICES)
+        stack.up(api=API_INSTANCES, workers=WORKERS)
         yield stack
     finally:
         stack.down()

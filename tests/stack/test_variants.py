@@ -15,7 +15,7 @@ import pytest
 
 from chaos.compose import ComposeStack
 from chaos.workload.client import BillingClient
-from tests.stack.conftest import API_INSTANCES, WORKERS, TMP_SERVICES
+from tests.stack.conftest import API_INSTANCES, WORKERS
 
 pytestmark = pytest.mark.docker
 MAX_ATTEMPTS = 20
@@ -27,7 +27,7 @@ def variant(stack: ComposeStack, admin: BillingClient) -> Iterator[Callable[[str
     def restart_with(name: str) -> None:
         assert admin.reset().status_code == 200
         stack.environment["BILLING_UNSAFE"] = name
-        stack.up(api=API_INSTANCES, workers=WORKERS, services=TMP_SERVICES)
+        stack.up(api=API_INSTANCES, workers=WORKERS)
 
     yield restart_with
     restart_with("")

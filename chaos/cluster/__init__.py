@@ -1,0 +1,1 @@
+"""The stack's containers driven through the Docker SDK: create, wire, scale, fault, remove."""
