@@ -107,16 +107,11 @@ class ComposeStack:
         self.compose("up", "-d", "--no-deps", "--scale", f"{service}={count}", service)
         self.wait_healthy(timeout_s)
         deadline = time.monotonic() + timeout_s
-        while service == "api" and self.lb_servers_up() != count:
+        stats_url = f"http://127.0.0.1:{self.ports['stats']}"
+        while service == "api" and (up := lb_servers_up(stats_url)) != count:
             if time.monotonic() > deadline:
-                raise ProvisionError(f"the lb routes to {self.lb_servers_up()} api instances, not {count}")
+                raise ProvisionError(f"the lb routes to {up} api instances, not {count}")
             time.sleep(0.2)
-
-    def lb_servers_up(self) -> int:
-        """How many api servers HAProxy's stats (CSV) show as UP."""
-        csv = requests.get(f"http://127.0.0.1:{self.ports['stats']}/stats;csv", timeout=5).text
-        rows = [line.split(",") for line in csv.splitlines() if line.startswith("api,api")]
-        return sum(1 for row in rows if row[17] == "UP")
 
     def down(self) -> None:
         """Remove the project's containers and network; then anything else carrying its label."""
@@ -150,6 +145,13 @@ class ComposeStack:
                 logs = "; ".join(_last_log_line(c) for c in self.containers() if c.name in (broken or waiting))
                 raise ProvisionError(f"stack not healthy after {timeout_s:.0f}s: {broken or waiting}; last logs: {logs}")
             time.sleep(0.5)
+
+
+def lb_servers_up(stats_url: str) -> int:
+    """How many api servers HAProxy's stats (CSV) show as UP."""
+    csv = requests.get(f"{stats_url}/stats;csv", timeout=5).text
+    rows = [line.split(",") for line in csv.splitlines() if line.startswith("api,api")]
+    return sum(1 for row in rows if row[17] == "UP")
 
 
 def _health(container: docker.models.containers.Container) -> str:
