@@ -28,7 +28,7 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
 class ToxiproxyApi:
-    def __init__(self, server: "ToxiproxyServer") -> None:
+    def __init__(self, server: ToxiproxyServer) -> None:
         self.server = server
 
     def routes(self) -> list[web.RouteDef]:
@@ -72,11 +72,12 @@ class ToxiproxyApi:
         return _json(proxy.to_json(), status=201)
 
     async def populate(self, request: web.Request) -> web.Response:
-        wanted = parse_populate(parse_json(await request.read()))
+        """Errors, too, carry ``proxies`` (those applied before the error), as Toxiproxy's do."""
+        raw = await request.read()
         applied: list[Proxy] = []
         async with self.server.lock:
             try:
-                for item in wanted:
+                for item in parse_populate(parse_json(raw)):
                     proxy = self.server.new_proxy(item.name, item.listen, item.upstream)
                     applied.append(await self.server.proxies.add_or_replace(proxy, start=item.enabled))
             except ApiError as exc:
@@ -165,7 +166,7 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
         return _json({"error": f"internal error: {exc}", "status": 500}, status=500)
 
 
-def build_app(server: "ToxiproxyServer") -> web.Application:
+def build_app(server: ToxiproxyServer) -> web.Application:
     app = web.Application(middlewares=[error_middleware])
     app.add_routes(ToxiproxyApi(server).routes())
     return app

@@ -64,7 +64,7 @@ class ToxiproxyClient:
     def close(self) -> None:
         self.session.close()
 
-    def __enter__(self) -> "ToxiproxyClient":
+    def __enter__(self) -> ToxiproxyClient:
         return self
 
     def __exit__(self, *_: object) -> None:

@@ -7,6 +7,7 @@ it started is cancelled and it leaves its proxy's books.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import random
 import socket
@@ -25,7 +26,7 @@ class Connection:
     def __init__(self, client: tuple[asyncio.StreamReader, asyncio.StreamWriter],
                  upstream: tuple[asyncio.StreamReader, asyncio.StreamWriter], *,
                  toxics: ToxicCollection, rng: random.Random,
-                 on_closed: Callable[["Connection"], None]) -> None:
+                 on_closed: Callable[[Connection], None]) -> None:
         self._client = client[1]
         self._upstream = upstream[1]
         self._toxics = toxics
@@ -48,10 +49,8 @@ class Connection:
         for writer in (self._client, self._upstream):
             sock = writer.get_extra_info("socket")
             if sock is not None:
-                try:
+                with contextlib.suppress(OSError):
                     sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, _LINGER_ZERO)
-                except OSError:
-                    pass
         self.abort()
 
     def abort(self) -> None:

@@ -14,7 +14,7 @@ class ApiError(Exception):
         self.message = message
         self.status = status
 
-    def joined(self, detail: str) -> "ApiError":
+    def joined(self, detail: str) -> ApiError:
         """The same error with a detail appended, as Toxiproxy's ``joinError`` does."""
         return ApiError(f"{self.message}: {detail}", self.status)
 

@@ -26,7 +26,7 @@ LINK_BUFFER_BYTES = 4 * 1024 * 1024
 
 
 class LinkOwner(ConnectionControl, Protocol):
-    def link_finished(self, link: "Link") -> None: ...
+    def link_finished(self, link: Link) -> None: ...
 
 
 class Link:

@@ -84,7 +84,7 @@ class Proxy:
             upstream = parse_address(self.upstream, field="upstream", allow_empty_host=False, allow_port_zero=False)
             dialled = await asyncio.wait_for(asyncio.open_connection(upstream.host, upstream.port),
                                              UPSTREAM_CONNECT_TIMEOUT_S)
-        except (OSError, AddressError, asyncio.TimeoutError) as exc:
+        except (TimeoutError, OSError, AddressError) as exc:
             log.warning("proxy %s: unable to open connection to upstream %s: %s", self.name, self.upstream, exc)
             writer.transport.abort()
             return
@@ -98,3 +98,4 @@ class Proxy:
                                 on_closed=self._connections.discard)
         self._connections.add(connection)
         connection.start()
+        log.debug("proxy %s: client %s connected to %s", self.name, writer.get_extra_info("peername"), self.upstream)

@@ -26,7 +26,7 @@ _NOOP = NoopToxic()
 class Stage:
     """A toxic entry bound to one link: its stub, its task, its toxicity roll."""
 
-    def __init__(self, entry: "ToxicEntry", input: ChunkQueue, output: ChunkQueue, *,
+    def __init__(self, entry: ToxicEntry, input: ChunkQueue, output: ChunkQueue, *,
                  rng: random.Random, control: ConnectionControl) -> None:
         self.entry = entry
         self._rng = rng
@@ -56,7 +56,7 @@ class Stage:
         held, self.stub.held = self.stub.held, None
         return held
 
-    def restart(self, entry: "ToxicEntry", *, reroll: bool) -> None:
+    def restart(self, entry: ToxicEntry, *, reroll: bool) -> None:
         """Run the updated toxic on the same queues and state (call after ``halt``)."""
         old = self.stub
         self.entry = entry

@@ -10,10 +10,10 @@ from __future__ import annotations
 import asyncio
 from collections import deque
 from dataclasses import dataclass
-from enum import Enum
+from enum import StrEnum
 
 
-class Stream(str, Enum):
+class Stream(StrEnum):
     """A link's direction: ``upstream`` is client -> server, ``downstream`` server -> client."""
 
     UPSTREAM = "upstream"
@@ -106,7 +106,7 @@ class ChunkQueue:
         self._budget.remove(len(chunk.data))
         return chunk
 
-    def move_to(self, other: "ChunkQueue") -> None:
+    def move_to(self, other: ChunkQueue) -> None:
         """Hand everything (end included) to ``other``, in order, when a stage leaves the chain."""
         while self._chunks:
             chunk = self._chunks.popleft()

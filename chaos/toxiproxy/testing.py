@@ -10,6 +10,7 @@ server and joins the thread, also when the body raised.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -63,10 +64,8 @@ class _ServerThread(threading.Thread):
 
     def stop(self) -> None:
         if self._loop is not None and self._stop_requested is not None and not self._loop.is_closed():
-            try:
+            with contextlib.suppress(RuntimeError):  # the loop already ended
                 self._loop.call_soon_threadsafe(self._stop_requested.set)
-            except RuntimeError:
-                pass  # the loop already ended
         self.join(STOP_TIMEOUT_S)
 
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 import requests
@@ -28,7 +29,7 @@ def client(toxiproxy_server: RunningServer) -> Iterator[ToxiproxyClient]:
 
 
 @pytest.fixture
-def http(toxiproxy_server: RunningServer) -> Iterator["Http"]:
+def http(toxiproxy_server: RunningServer) -> Iterator[Http]:
     with requests.Session() as session:
         yield Http(toxiproxy_server.url, session)
 
@@ -54,6 +55,6 @@ class Http:
         self.url = url
         self.session = session
 
-    def __call__(self, method: str, path: str, *, json: object = None, data: bytes | str | None = None,
+    def __call__(self, method: str, path: str, *, json: Any = None, data: bytes | str | None = None,
                  headers: dict[str, str] | None = None) -> requests.Response:
         return self.session.request(method, self.url + path, json=json, data=data, headers=headers, timeout=5)

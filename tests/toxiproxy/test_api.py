@@ -266,7 +266,9 @@ def test_a_bad_toxic_update_answers_400_and_changes_nothing(http: Http) -> None:
     ([{"name": "a", "upstream": "127.0.0.1:1"}, {"name": "a", "upstream": "127.0.0.1:2"}], "duplicate proxy name"),
 ])
 def test_a_bad_populate_body_answers_400_and_creates_nothing(http: Http, body: object, message: str) -> None:
-    assert_error(http("POST", "/populate", json=body), 400, message)
+    response = http("POST", "/populate", json=body)
+    assert_error(response, 400, message)
+    assert response.json()["proxies"] == []
     assert http("GET", "/proxies").json() == {}
 
 

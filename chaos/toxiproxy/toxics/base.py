@@ -69,7 +69,7 @@ def _non_negative_int(value: Any, where: str) -> int:
         raise InvalidAttribute(f"{where}: must not be negative, got {value}")
     if value > INT64_MAX:
         raise InvalidAttribute(f"{where}: out of range, got {value}")
-    return value
+    return int(value)
 
 
 def attributes_json(toxic: object) -> dict[str, int]:
