@@ -43,11 +43,13 @@ class Journal:
         self._instance = settings.instance
         self._enabled = settings.test_endpoints
 
-    def record(self, kind: str, key: str, token: str, **fields: Any) -> None:
+    def record(self, kind: str, key: str, token: str, t: float | None = None, **fields: Any) -> None:
+        """``t`` is when it happened; a release passes the time *before* it released, so that the
+        next holder's acquire can never seem to come before it."""
         if not self._enabled:
             return
         entry = {"kind": kind, "key": key, "token": token, "instance": self._instance,
-                 "t": repr(time.time())}
+                 "t": repr(time.time() if t is None else t)}
         entry.update({k: str(v) for k, v in fields.items()})
         try:
             self._client.xadd(JOURNAL_STREAM, entry, maxlen=JOURNAL_MAXLEN, approximate=True)
@@ -89,8 +91,9 @@ class FencedLock(redis_lock.Lock):
         return acquired
 
     def extend(self, expire: int | None = None) -> None:
+        started = time.time()
         super().extend(expire)
-        self._journal.record("renew", self.key, self.id, expire_s=expire or self._expire)
+        self._journal.record("renew", self.key, self.id, t=started, expire_s=expire or self._expire)
 
     def fence(self) -> int | None:
         """A fencing token, or None if the lock was already lost."""
@@ -103,8 +106,9 @@ class FencedLock(redis_lock.Lock):
     def release_quietly(self) -> None:
         """Release if still ours; a lock that expired under us is logged, not raised."""
         try:
+            started = time.time()
             self.release()
-            self._journal.record("release", self.key, self.id)
+            self._journal.record("release", self.key, self.id, t=started)
         except redis_lock.NotAcquired:
             self._stop_lock_renewer()
             log.warning("lock %s expired before release (holder %s)", self.key, self.id)

@@ -151,8 +151,7 @@ class Cluster:
             self._add_instance("api")
         for _ in range(workers):
             self._add_instance("worker")
-        self.fixed["flower"] = self._run(self.services["flower"], "flower",
-                                         ports={"5555/tcp": ("127.0.0.1", None)})
+        self._start_flower()
         self.fixed["lb"] = self._run(self.services["lb"], "lb",
                                      ports={"8080/tcp": ("127.0.0.1", None), "8404/tcp": ("127.0.0.1", None)})
         self.wait_healthy(self.containers())
@@ -228,6 +227,30 @@ class Cluster:
         if service == "api":
             self.wait_lb_follows()
 
+    def reconfigure(self, **environment: str) -> None:
+        """Replace every api and worker instance (and Flower) with ones started with ``environment``.
+
+        This is how a run switches billing to an unsafe variant and back
+        (``BILLING_UNSAFE``) without rebuilding the dependencies: data stays,
+        links are made anew for the new instances.
+        """
+        self.environment.update(environment)
+        self.services = load_services(self.compose_file, {**os.environ, **self.environment})
+        counts = {service: len(self.of(service)) for service in SCALABLE}
+        for instance in list(self.instances.values()):
+            self._remove_instance(instance)
+        for service, count in counts.items():
+            for _ in range(count):
+                self._add_instance(service)
+        self.fixed.pop("flower").remove(force=True)
+        self._start_flower()
+        self.wait_healthy(self.containers())
+        self.wait_lb_follows()
+
+    def _start_flower(self) -> None:
+        """Flower watches the broker directly, not through a link: monitoring must not be faulted."""
+        self.fixed["flower"] = self._run(self.services["flower"], "flower", ports={"5555/tcp": ("127.0.0.1", None)})
+
     def _add_instance(self, service: str) -> Instance:
         taken = {int(i.name.rsplit("_", 1)[1]) for i in self.of(service)}
         name = f"{service}_{min(set(range(1, len(taken) + 2)) - taken)}"
@@ -287,7 +310,8 @@ class Cluster:
                 health = state.get("Health", {}).get("Status", "healthy" if state["Running"] else "down")
                 if health == "healthy":
                     waiting.remove(container)
-                elif not state["Running"] and not state["Paused"] or health == "unhealthy":
+                # "unhealthy" is not final: the engine reports it for a while after an unpause
+                elif not state["Running"] and not state["Paused"]:
                     raise ClusterError(f"{container.name} is {health} ({state['Status']}); its last log line: "
                                        f"{_last_log_line(container)}")
             if waiting and time.monotonic() > deadline:

@@ -71,7 +71,7 @@ def test_login_with_a_wrong_password_is_401(stack: ComposeStack, make_user) -> N
     (None, "missing_token"),
     ("garbage", "invalid_token"),
     (jwt.encode({"sub": "1", "adm": True, "iat": 0, "exp": 1}, JWT_SECRET, "HS256"), "token_expired"),
-    (jwt.encode({"sub": "1", "adm": True, "iat": 0, "exp": 4102444800}, "another-secret", "HS256"),
+    (jwt.encode({"sub": "1", "adm": True, "iat": 0, "exp": 4102444800}, "another-secret-of-sufficient-length-0002", "HS256"),
      "invalid_token"),
 ])
 def test_profile_needs_a_valid_token(stack: ComposeStack, token: str | None, code: str) -> None:

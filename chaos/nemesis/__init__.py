@@ -1,0 +1,1 @@
+"""Faults, seeded schedules of them, and the runner that records their windows in the history."""

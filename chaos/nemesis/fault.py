@@ -1,0 +1,22 @@
+"""What every fault is: something started and stopped on a cluster, described as data.
+
+A fault's ``describe()`` is what the history records at its start and stop
+(``process: "nemesis"``), what the report shades, and what a schedule stores
+so a run can be replayed.
+"""
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+from chaos.cluster.controller import Cluster
+
+
+class Fault(Protocol):
+    kind: str
+    target: str
+
+    def start(self, cluster: Cluster) -> None: ...
+
+    def stop(self, cluster: Cluster) -> None: ...
+
+    def describe(self) -> dict[str, Any]: ...

@@ -1,0 +1,79 @@
+"""Faults on an instance's process: pause (SIGSTOP via the freezer), kill, restart, disconnect."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from chaos.cluster.controller import Cluster
+
+
+@dataclass
+class Pause:
+    """docker pause: the process stops mid-instruction and keeps every lock and connection."""
+
+    target: str
+    kind: str = "pause"
+
+    def start(self, cluster: Cluster) -> None:
+        cluster.pause(self.target)
+
+    def stop(self, cluster: Cluster) -> None:
+        cluster.unpause(self.target)
+
+    def describe(self) -> dict[str, Any]:
+        return {"fault": self.kind, "target": self.target}
+
+
+@dataclass
+class Kill:
+    """SIGKILL; stopping the fault starts the container again and waits until it is healthy."""
+
+    target: str
+    kind: str = "kill"
+
+    def start(self, cluster: Cluster) -> None:
+        cluster.kill(self.target)
+
+    def stop(self, cluster: Cluster) -> None:
+        cluster.start_again(self.target)
+        cluster.wait_healthy([cluster.container(self.target)])
+
+    def describe(self) -> dict[str, Any]:
+        return {"fault": self.kind, "target": self.target}
+
+
+@dataclass
+class Disconnect:
+    """The container leaves the project network: every peer connection of it breaks."""
+
+    target: str
+    kind: str = "disconnect"
+
+    def start(self, cluster: Cluster) -> None:
+        cluster.disconnect(self.target)
+
+    def stop(self, cluster: Cluster) -> None:
+        cluster.connect(self.target)
+
+    def describe(self) -> dict[str, Any]:
+        return {"fault": self.kind, "target": self.target}
+
+
+@dataclass
+class Scale:
+    """Scale a service to ``count`` for the fault's window, then back to what it was."""
+
+    target: str  # "api" or "worker"
+    count: int
+    kind: str = "scale"
+    _before: int = 0
+
+    def start(self, cluster: Cluster) -> None:
+        self._before = len(cluster.of(self.target))
+        cluster.scale(self.target, self.count)
+
+    def stop(self, cluster: Cluster) -> None:
+        cluster.scale(self.target, self._before)
+
+    def describe(self) -> dict[str, Any]:
+        return {"fault": self.kind, "target": self.target, "count": self.count}
