@@ -35,15 +35,14 @@ def test_same_key_concurrently_on_every_instance_activates_once(fresh_cluster, a
                                                                 record_verdict) -> None:
     token, subscription = subscribed_user(fresh_cluster, admin)
     urls = list(fresh_cluster.api_urls().values())
+    # every first call holds the key 1 s (test endpoint), so the others meet it in flight; then each retries
     clients = [Client(f"client_{i}", BillingClient(urls[i % len(urls)], token),
-                      iter([ops.activate(subscription, "same-key")] * 3)) for i in range(10)]
+                      iter([ops.activate(subscription, "same-key", hold_s=1.0)] + [ops.activate(subscription, "same-key")] * 2))
+               for i in range(10)]
     run_clients(history, clients)
     user_id = BillingClient(fresh_cluster.lb_url, token).profile().json()["user_id"]
     for op in history.ops:
         op.value["user_id"] = user_id
-    oks = [op for op in history.completions() if op.type == "ok"]
-    assert oks and all(op.value["body"] == oks[0].value["body"] for op in oks)
-    assert {op.error for op in history.completions() if op.type == "fail"} <= {"idempotency_in_flight"}
     result = record_verdict(idempotency_checker.check(history.ops, activation_reads(admin, history)))
     assert result.valid is True, result.anomalies
 

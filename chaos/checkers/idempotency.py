@@ -10,6 +10,7 @@ from chaos.checkers.result import Anomaly, Result, verdict
 from chaos.history import Op, pairs
 
 F = "activate"
+SAME_KEY_ERRORS = {"idempotency_in_flight"}
 
 
 def check(history: list[Op], final: dict[int, list[dict]]) -> Result:
@@ -31,6 +32,14 @@ def check(history: list[Op], final: dict[int, list[dict]]) -> Result:
             if inv.value.get("params") != first_params and done.type == "ok":
                 anomalies.append(Anomaly("reuse_accepted", f"key {key!r} reused with {inv.value.get('params')} "
                                          f"(first {first_params}) was accepted, not 422", (inv.index, done.index)))
+        # With the same params, a key's only answers are its first outcome (replayed) or "still running".
+        if oks:
+            for inv, done in calls:
+                if (inv.value.get("params") == first_params and done.type == "fail"
+                        and done.error not in SAME_KEY_ERRORS):
+                    anomalies.append(Anomaly("replay_mismatch", f"key {key!r} answered {done.status} "
+                                             f"{done.error} although another call with it succeeded",
+                                             (oks[0].index, done.index)))
     for subscription, invoices in final.items():
         if len(invoices) > 1:
             anomalies.append(Anomaly("double_activation", f"subscription {subscription} was activated "

@@ -60,10 +60,13 @@ class BillingClient:
         return self.request("POST", "/api/subscriptions",
                             json={"tariff_plan_id": tariff_plan_id, "payment_method": payment_method})
 
-    def activate(self, subscription_id: int, key: str | None, payment_method: str = "card") -> requests.Response:
+    def activate(self, subscription_id: int, key: str | None, payment_method: str = "card",
+                 hold_s: float = 0.0) -> requests.Response:
+        """``hold_s`` (test endpoints only) keeps the first request with a key in flight that long."""
         headers = {"Idempotency-Key": key} if key is not None else {}
         return self.request("POST", f"/api/subscriptions/{subscription_id}/activate",
-                            json={"payment_method": payment_method}, headers=headers)
+                            json={"payment_method": payment_method}, headers=headers,
+                            params={"hold_s": hold_s} if hold_s else None, timeout_s=self.timeout_s + hold_s)
 
     # invoices (admin)
     def generate_invoice(self, user_id: int, period: str | None = None) -> requests.Response:

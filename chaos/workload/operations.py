@@ -39,10 +39,10 @@ def generate_invoice_async(user_id: int, period: str, **test_params: float) -> O
                      lambda c: c.generate_invoice_async(user_id, period, **test_params))
 
 
-def activate(subscription_id: int, key: str, payment_method: str = "card") -> Operation:
+def activate(subscription_id: int, key: str, payment_method: str = "card", hold_s: float = 0.0) -> Operation:
     return Operation("activate", {"subscription_id": subscription_id, "key": key,
                                   "params": {"payment_method": payment_method}},
-                     lambda c: c.activate(subscription_id, key, payment_method))
+                     lambda c: c.activate(subscription_id, key, payment_method, hold_s))
 
 
 def purchase_ticket(event_id: int, quantity: int = 1) -> Operation:
