@@ -1,0 +1,98 @@
+"""Every accepted async request yields exactly one invoice once faults heal; work spreads over workers."""
+from __future__ import annotations
+
+import time
+
+import pytest
+import requests
+
+from chaos.checkers import async_invoices as async_checker
+from chaos.checkers import distribution as distribution_checker
+from chaos.nemesis.link_faults import Partition, latency
+from chaos.nemesis.process_faults import Kill
+from chaos.workload import operations as ops
+from chaos.workload.client import BillingClient
+from chaos.workload.runner import Client, run_clients
+from scenarios.conftest import final_invoices
+
+pytestmark = pytest.mark.chaos
+SETTLE_S = 90.0  # a killed worker's unacknowledged task comes back after the 30 s visibility timeout
+
+
+def flower_workers(cluster) -> dict[str, dict]:
+    return requests.get(f"{cluster.flower_url}/api/workers", params={"refresh": "true"}, timeout=30).json()
+
+
+def accepted_task_ids(history) -> list[str]:
+    return [op.value["task_id"] for op in history.completions()
+            if op.f == "generate_invoice_async" and op.type == "ok"]
+
+
+def wait_until_settled(admin: BillingClient, task_ids: list[str], timeout_s: float = SETTLE_S) -> dict[str, str]:
+    """Poll task states until every task finished or the time is up (the checker judges either way)."""
+    deadline = time.monotonic() + timeout_s
+    states: dict[str, str] = {}
+    while time.monotonic() < deadline:
+        states = {task_id: admin.task(task_id).json().get("state", "?") for task_id in task_ids}
+        if all(state in {"SUCCESS", "FAILURE"} for state in states.values()):
+            break
+        time.sleep(1.0)
+    return states
+
+
+def submit_async(cluster, admin, history, users: list[int], period: str, **test_params: float) -> None:
+    urls = list(cluster.api_urls().values())
+    clients = [Client(f"client_{i}", BillingClient(urls[i % len(urls)], admin.token),
+                      iter([ops.generate_invoice_async(user, period, **test_params)])) for i, user in enumerate(users)]
+    run_clients(history, clients)
+
+
+def test_20_async_invoices_spread_over_workers(fresh_cluster, admin, history, make_users, new_period,
+                                               record_verdict) -> None:
+    users = make_users(20)
+    period = new_period()
+    before = flower_workers(fresh_cluster)
+    submit_async(fresh_cluster, admin, history, users, period, hold_s=0.3)
+    states = wait_until_settled(admin, accepted_task_ids(history))
+    assert set(states.values()) == {"SUCCESS"}, states
+    for op in history.completions():  # the worker that ran each task, for the distribution checker
+        op.value["worker"] = admin.task(op.value["task_id"]).json()["result"]["worker"]
+    results = [async_checker.check(history.ops, final_invoices(admin, users)),
+               distribution_checker.check(history.ops, min_instances=len(fresh_cluster.api_urls()), min_workers=2,
+                                          flower_workers=flower_workers(fresh_cluster), flower_baseline=before)]
+    for result in results:
+        record_verdict(result)
+        assert result.valid is True, result.anomalies
+
+
+def test_a_worker_killed_mid_task_loses_and_doubles_nothing(fresh_cluster, admin, history, nemesis, make_users,
+                                                             new_period, record_verdict) -> None:
+    """Tasks hold 3 s before their write and linger 3 s after it; every worker is killed once meanwhile."""
+    users = make_users(6)
+    period = new_period()
+    submit_async(fresh_cluster, admin, history, users, period, hold_s=3.0, linger_s=3.0)
+    time.sleep(2.0)
+    for worker in fresh_cluster.of("worker"):
+        nemesis.start_fault(Kill(worker.name))
+    time.sleep(1.0)
+    nemesis.heal()
+    wait_until_settled(admin, accepted_task_ids(history))
+    result = record_verdict(async_checker.check(history.ops, final_invoices(admin, users)))
+    assert result.valid is True, result.anomalies
+
+
+def test_workers_cut_off_from_the_broker_complete_after_heal(fresh_cluster, admin, history, nemesis, make_users,
+                                                             new_period, record_verdict) -> None:
+    users = make_users(10)
+    period = new_period()
+    for worker in fresh_cluster.of("worker"):
+        nemesis.start_fault(latency(f"{worker.name}->redis", ms=300, jitter_ms=100))
+    submit_async(fresh_cluster, admin, history, users[:5], period, hold_s=0.5)
+    worker = fresh_cluster.of("worker")[0]
+    nemesis.start_fault(Partition(f"{worker.name}->redis"))
+    submit_async(fresh_cluster, admin, history, users[5:], period, hold_s=0.5)
+    time.sleep(5.0)
+    nemesis.heal()
+    wait_until_settled(admin, accepted_task_ids(history))
+    result = record_verdict(async_checker.check(history.ops, final_invoices(admin, users)))
+    assert result.valid is True, result.anomalies
