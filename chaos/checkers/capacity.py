@@ -18,14 +18,15 @@ def check(history: list[Op], final: dict[str, dict[int, dict]]) -> Result:
         for resource_id, state in final.get(kind, {}).items():
             rows = state[rows_field]
             sold = sum(int(r.get("quantity", 1)) for r in rows)
+            calls = [(i, d) for i, d in done if i.f == f and int(i.value[id_field]) == int(resource_id)]
+            confirmed = tuple(d.index for _, d in calls if d.type == "ok")
             if sold > state["capacity"]:
                 anomalies.append(Anomaly("oversell", f"{kind[:-1]} {resource_id}: {sold} sold, capacity "
-                                         f"{state['capacity']}"))
+                                         f"{state['capacity']}", confirmed))
             counter_sold = state["capacity"] - state["available"] if kind == "events" else state["booked"]
             if counter_sold != sold:
                 anomalies.append(Anomaly("counter_mismatch", f"{kind[:-1]} {resource_id}: the counter says "
-                                         f"{counter_sold} sold, the rows {sold}"))
-            calls = [(i, d) for i, d in done if i.f == f and int(i.value[id_field]) == int(resource_id)]
+                                         f"{counter_sold} sold, the rows {sold}", confirmed))
             ok_ids = {d.value.get(row_id) for _, d in calls if d.type == "ok"}
             row_ids = {r[row_id] for r in rows}
             for lost in sorted(ok_ids - row_ids, key=str):

@@ -1,0 +1,95 @@
+"""Scaling under load spreads the work; database faults give errors, never wrong data; pools hold."""
+from __future__ import annotations
+
+import random
+import threading
+import time
+
+import pytest
+
+from chaos.checkers import distribution as distribution_checker
+from chaos.checkers import invoices as invoice_checker
+from chaos.checkers import latency as latency_checker
+from chaos.nemesis.link_faults import Partition, latency
+from chaos.nemesis.process_faults import Scale
+from chaos.workload import operations as ops
+from chaos.workload.client import BillingClient
+from chaos.workload.runner import Client, run_clients
+from scenarios.conftest import final_invoices
+
+pytestmark = pytest.mark.chaos
+
+
+def test_scaling_api_and_workers_under_load_spreads_the_work(fresh_cluster, admin, history, nemesis,
+                                                             record_verdict) -> None:
+    """Reads through the lb while api goes 5 -> 2 -> 5 and workers 3 -> 1 -> 3: every instance works,
+    and no error outside the scale windows."""
+    clients = [Client(f"reader_{i}", BillingClient(fresh_cluster.lb_url), iter([ops.read_plans()] * 400))
+               for i in range(8)]
+    load = threading.Thread(target=run_clients, args=(history, clients), kwargs={"time_limit_s": 40})
+    load.start()
+    time.sleep(3)
+    for fault in (Scale("api", 2), Scale("worker", 1)):
+        nemesis.start_fault(fault)
+    time.sleep(3)
+    nemesis.heal()
+    load.join()
+    windows = [(op.time, op.f) for op in history.ops if op.process == "nemesis"]
+    first_start, last_stop = windows[0][0], windows[-1][0]
+    outside = [op for op in history.completions() if op.type != "ok" and not first_start <= op.time <= last_stop + 2e9]
+    assert not outside, outside[:5]
+    results = [distribution_checker.check(history.ops, min_instances=len(fresh_cluster.api_urls())),
+               latency_checker.check(history.ops)]
+    for result in results:
+        record_verdict(result)
+    assert results[0].valid is True, results[0].anomalies
+
+
+def test_database_latency_and_partition_give_errors_never_wrong_data(fresh_cluster, admin, history, nemesis,
+                                                                     make_users, new_period, chaos_seed,
+                                                                     record_verdict) -> None:
+    users = make_users(10)
+    period = new_period()
+    rng = random.Random(chaos_seed)
+    names = list(fresh_cluster.api_urls())
+    nemesis.start_fault(latency(f"{names[0]}->postgres", ms=500, jitter_ms=100))
+    nemesis.start_fault(Partition(f"{names[1]}->postgres"))
+    urls = list(fresh_cluster.api_urls().values())
+    batches = [[ops.generate_invoice(rng.choice(users), period) for _ in range(5)] for _ in range(10)]
+    clients = [Client(f"client_{i}", BillingClient(urls[i % len(urls)], admin.token, timeout_s=10), iter(batch))
+               for i, batch in enumerate(batches)]
+    run_clients(history, clients, time_limit_s=90)
+    nemesis.heal()
+    cut_off = [op for op in history.completions() if op.instance == names[1]]
+    assert cut_off and not [op for op in cut_off if op.type == "ok"], "an instance without its database succeeded"
+    result = record_verdict(invoice_checker.check(history.ops, final_invoices(admin, users)))
+    assert result.valid is True, result.anomalies
+
+
+def test_each_instance_keeps_its_own_pool_under_100_concurrent_requests(fresh_cluster, admin, history) -> None:
+    clients = [Client(f"client_{i}", BillingClient(fresh_cluster.lb_url), iter([ops.read_plans()]))
+               for i in range(100)]
+    run_clients(history, clients)
+    assert all(op.type == "ok" for op in history.completions())
+    for name, url in fresh_cluster.api_urls().items():
+        metrics = BillingClient(url).pool_metrics().json()
+        assert metrics["instance"] == name and metrics["pool_size"] == 20
+        assert metrics["checkedout"] < metrics["pool_size"]
+
+
+def test_1000_invoice_stress(fresh_cluster, admin, history, make_users, new_period, record_verdict) -> None:
+    """The seed's stress: 1000 generate-invoice calls for 1000 users from 100 clients; average and p95 recorded."""
+    users = make_users(1000)
+    period = new_period()
+    urls = list(fresh_cluster.api_urls().values())
+    clients = [Client(f"client_{i}", BillingClient(urls[i % len(urls)], admin.token),
+                      iter([ops.generate_invoice(user, period) for user in users[i::100]])) for i in range(100)]
+    run_clients(history, clients, time_limit_s=300)
+    results = [invoice_checker.check(history.ops, final_invoices(admin, users)), latency_checker.check(history.ops)]
+    for result in results:
+        record_verdict(result)
+    assert results[0].valid is True, results[0].anomalies
+    stats = results[1].stats["generate_invoice"]["all"]
+    latencies = [op.latency for op in history.completions() if op.latency is not None]
+    print(f"1000-invoice stress: {stats['count']} ok, average {sum(latencies) / len(latencies) * 1000:.0f} ms, "
+          f"p95 {stats['p95'] * 1000:.0f} ms, {stats['throughput']:.0f}/s")
