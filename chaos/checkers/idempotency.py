@@ -32,6 +32,9 @@ def check(history: list[Op], final: dict[int, list[dict]]) -> Result:
             if inv.value.get("params") != first_params and done.type == "ok":
                 anomalies.append(Anomaly("reuse_accepted", f"key {key!r} reused with {inv.value.get('params')} "
                                          f"(first {first_params}) was accepted, not 422", (inv.index, done.index)))
+            elif inv.value.get("params") != first_params and done.type == "fail" and done.status != 422:
+                anomalies.append(Anomaly("reuse_not_rejected", f"key {key!r} reused with {inv.value.get('params')} "
+                                         f"answered {done.status} {done.error}, not 422", (inv.index, done.index)))
         # With the same params, a key's only answers are its first outcome (replayed) or "still running".
         if oks:
             for inv, done in calls:
