@@ -1,7 +1,10 @@
 # The README's two commands. Both provision what they need and reuse it.
-.PHONY: chaos test bootstrap down
+.PHONY: chaos up test bootstrap down
 
 chaos: bootstrap
+	.venv/bin/chaos run --api 5 --workers 3
+
+up: bootstrap
 	.venv/bin/chaos up --api 5 --workers 3
 
 test: bootstrap

@@ -17,7 +17,7 @@ from requests import RequestException
 
 from chaos.compose import ComposeStack
 from chaos.provision.errors import ProvisionError
-from chaos.provision.pipeline import provision
+from chaos.provision.pipeline import ROOT, provision
 
 
 def one_line_errors(command: Callable[..., Any]) -> Callable[..., Any]:
@@ -104,6 +104,38 @@ def down() -> None:
     stack = ComposeStack()
     stack.down()
     click.echo("stack removed")
+
+
+@main.command(context_settings={"ignore_unknown_options": True})
+@click.argument("scenarios", nargs=-1)
+@click.option("--api", default=5, show_default=True, type=click.IntRange(1, 16), help="api instances")
+@click.option("--workers", default=3, show_default=True, type=click.IntRange(1, 10), help="Celery workers")
+@click.option("--seed", type=int, default=None, help="replay a run's fault schedules and workloads")
+@click.option("--unsafe", default="", help="start billing with BILLING_UNSAFE=<variant> (the run must fail)")
+@click.option("--report-dir", default="reports", show_default=True, help="where the run's report goes")
+@click.option("--keep", is_flag=True, help="leave the cluster up afterwards")
+def run(scenarios: tuple[str, ...], api: int, workers: int, seed: int | None, unsafe: str, report_dir: str,
+        keep: bool) -> None:
+    """Run the chaos scenarios (all of scenarios/ by default) and print the report's path.
+
+    Each scenario gets a fresh cluster state, a seeded fault schedule and a
+    recorded history that the checkers judge. Arguments after the options
+    are scenario files, node ids or pytest arguments.
+
+    \b
+    Example:
+      chaos run                                   # the whole catalogue on 5 api + 3 workers
+      chaos run scenarios/test_invoices.py --seed 1234
+      chaos run --unsafe check_then_insert        # must fail with duplicate invoices
+    """
+    import pytest
+
+    args = [*(scenarios or [str(ROOT / "scenarios")]), "-m", "chaos", f"--chaos-api={api}", f"--chaos-workers={workers}",
+            f"--chaos-report-dir={report_dir}", "-p", "no:cacheprovider"]
+    args += [f"--chaos-seed={seed}"] if seed is not None else []
+    args += [f"--chaos-unsafe={unsafe}"] if unsafe else []
+    args += ["--chaos-keep"] if keep else []
+    sys.exit(int(pytest.main(args)))
 
 
 def print_status(stack: ComposeStack) -> None:
