@@ -105,11 +105,12 @@ class Cluster:
     """The billing stack of one run. Use as a context manager: it is removed on the way out."""
 
     def __init__(self, *, run_id: str | None = None, environment: dict[str, str] | None = None,
-                 compose_file: Path = COMPOSE_FILE, allow_remote: bool = False,
+                 compose_file: Path = COMPOSE_FILE, overrides: tuple[Path, ...] = (), allow_remote: bool = False,
                  client: docker.DockerClient | None = None) -> None:
         self.run_id = run_id or uuid.uuid4().hex[:8]
         self.environment = dict(environment or {})
         self.compose_file = compose_file
+        self.overrides = overrides
         self.docker = client or docker.from_env(timeout=120)
         ensure_local_engine(self.docker, allow_remote)
         self.services: dict[str, ServiceSpec] = {}
@@ -137,7 +138,7 @@ class Cluster:
         """Create the whole stack and wait until every part is healthy and the lb routes to every api."""
         reap_leftovers(self.docker)
         environ = {**os.environ, **self.environment}
-        self.services = load_services(self.compose_file, environ)
+        self.services = load_services(self.compose_file, environ, self.overrides)
         self.network = self.docker.networks.create(f"billing-chaos-{self.run_id}", driver="bridge",
                                                    labels=self.labels)
         for name in ("postgres", "redis"):
@@ -235,7 +236,7 @@ class Cluster:
         links are made anew for the new instances.
         """
         self.environment.update(environment)
-        self.services = load_services(self.compose_file, {**os.environ, **self.environment})
+        self.services = load_services(self.compose_file, {**os.environ, **self.environment}, self.overrides)
         counts = {service: len(self.of(service)) for service in SCALABLE}
         for instance in list(self.instances.values()):
             self._remove_instance(instance)

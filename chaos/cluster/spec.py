@@ -67,8 +67,26 @@ class ServiceSpec:
                 "timeout": nanoseconds(check.get("timeout", "30s")), "retries": int(check.get("retries", 3))}
 
 
-def load_services(path: Path, environ: dict[str, str] | None = None) -> dict[str, ServiceSpec]:
-    document = yaml.safe_load(path.read_text())
+def merged_services(paths: list[Path]) -> dict[str, dict[str, Any]]:
+    """The services of several compose files, later files overriding earlier ones key by key
+    (as ``docker compose -f base -f override`` does for the keys used here)."""
+    services: dict[str, dict[str, Any]] = {}
+    for path in paths:
+        try:
+            document = yaml.safe_load(path.read_text())
+        except (OSError, yaml.YAMLError) as exc:
+            raise ValueError(f"cannot read the compose file {path}: {exc}") from exc
+        if not isinstance(document, dict) or not isinstance(document.get("services"), dict):
+            raise ValueError(f"{path} has no 'services' mapping")
+        for name, body in document["services"].items():
+            services.setdefault(name, {}).update(body or {})
+    return services
+
+
+def load_services(path: Path, environ: dict[str, str] | None = None,
+                  overrides: tuple[Path, ...] = ()) -> dict[str, ServiceSpec]:
+    """The stack's services; ``overrides`` (``--chaos-target``) may put another service in billing's place."""
+    document = {"services": merged_services([path, *overrides])}
     document = _interpolate_all(document, dict(os.environ if environ is None else environ))
     services = {}
     for name, body in document["services"].items():
