@@ -62,42 +62,46 @@ def timeline(ops: list[Op], anomalies: list[Anomaly]) -> str:
     return _svg(figure)
 
 
-def latency_over_time(ops: list[Op]) -> str:
-    figure, axes = plt.subplots(figsize=(12, 3))
-    end_s = max((op.time for op in ops), default=0) / 1e9
-    _shade_faults(axes, ops, end_s)
-    for kind in ("ok", "fail", "info"):
-        chosen = [(inv, c) for inv, c in pairs(ops) if c.type == kind and c.latency is not None]
-        if chosen:
-            axes.scatter([c.time / 1e9 for _, c in chosen], [c.latency * 1000 for _, c in chosen], s=8,
-                         c=COLOURS[kind], marker=MARKERS[kind], label=kind)
-    values = [c.latency for _, c in pairs(ops) if c.latency]
-    if values and max(values) / max(min(values), 1e-6) > 100:
-        axes.set_yscale("log")  # timeouts would flatten every ordinary latency to the axis
-    axes.set_ylabel("latency (ms)")
+def _over_time(ops: list[Op], height: float) -> tuple[plt.Figure, plt.Axes]:
+    """A plot against scenario time with the fault windows already shaded."""
+    figure, axes = plt.subplots(figsize=(12, height))
+    _shade_faults(axes, ops, max((op.time for op in ops), default=0) / 1e9)
+    return figure, axes
+
+
+def _finish(figure: plt.Figure, axes: plt.Axes, ylabel: str) -> str:
+    axes.set_ylabel(ylabel)
     axes.set_xlabel("seconds since the scenario began")
     if axes.get_legend_handles_labels()[0]:
         axes.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.0, 1.0))
     axes.grid(alpha=0.3)
     return _svg(figure)
+
+
+def latency_over_time(ops: list[Op]) -> str:
+    figure, axes = _over_time(ops, 3)
+    done = pairs(ops)
+    for kind in ("ok", "fail", "info"):
+        chosen = [c for _, c in done if c.type == kind and c.latency is not None]
+        if chosen:
+            axes.scatter([c.time / 1e9 for c in chosen], [c.latency * 1000 for c in chosen], s=8,
+                         c=COLOURS[kind], marker=MARKERS[kind], label=kind)
+    values = [c.latency for _, c in done if c.latency]
+    if values and max(values) / max(min(values), 1e-6) > 100:
+        axes.set_yscale("log")  # timeouts would flatten every ordinary latency to the axis
+    return _finish(figure, axes, "latency (ms)")
 
 
 def throughput(ops: list[Op]) -> str:
     """Completions per second, by outcome."""
-    figure, axes = plt.subplots(figsize=(12, 2.5))
-    end_s = max((op.time for op in ops), default=0) / 1e9
-    _shade_faults(axes, ops, end_s)
+    figure, axes = _over_time(ops, 2.5)
+    done = pairs(ops)
     for kind in ("ok", "fail", "info"):
-        seconds = Counter(int(c.time / 1e9) for _, c in pairs(ops) if c.type == kind)
+        seconds = Counter(int(c.time / 1e9) for _, c in done if c.type == kind)
         if seconds:
             xs = range(0, max(seconds) + 1)
             axes.step(list(xs), [seconds.get(x, 0) for x in xs], where="post", color=COLOURS[kind], label=kind)
-    axes.set_ylabel("completions / s")
-    axes.set_xlabel("seconds since the scenario began")
-    if axes.get_legend_handles_labels()[0]:
-        axes.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.0, 1.0))
-    axes.grid(alpha=0.3)
-    return _svg(figure)
+    return _finish(figure, axes, "completions / s")
 
 
 def work_per(counts: dict[str, int], title: str) -> str | None:
