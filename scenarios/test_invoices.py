@@ -67,7 +67,7 @@ def test_duplicate_invoice_storm_with_latency_on_api_to_redis(fresh_cluster, adm
     rng = random.Random(chaos_seed)
     links = [f"{name}->redis" for name in fresh_cluster.api_urls()]
     schedule = random_schedule(chaos_seed, [latency(link, ms=rng.choice([100, 300, 600]), jitter_ms=50)
-                                            for link in links], total_s=12, faults=4)
+                                            for link in links], total_s=6, faults=3)  # the workload's span
     request.node.chaos_schedule = to_json(schedule)
     batches = [[ops.generate_invoice(rng.choice(users), rng.choice(periods)) for _ in range(30)]
                for _ in range(20)]
