@@ -34,7 +34,7 @@ def check(history: list[Op], final: dict[str, dict[int, dict]]) -> Result:
                                          tuple(d.index for _, d in calls if d.value.get(row_id) == lost)))
             unexplained = row_ids - ok_ids
             maybe = sum(1 for _, d in calls if d.type == "info")
-            if len(unexplained) > maybe and calls:
+            if len(unexplained) > maybe:
                 anomalies.append(Anomaly("phantom", f"{kind[:-1]} {resource_id}: {len(unexplained)} rows no "
                                          f"confirmed or unknown call explains ({maybe} unknown)"))
             stats[f"{kind[:-1]}_{resource_id}"] = {"sold": sold, "capacity": state["capacity"],

@@ -295,3 +295,80 @@ def test_a_duplicated_or_dropped_invoice_is_flagged(run, data) -> None:
         final[user].remove(row)
         confirmed = any(op.type == "ok" and op.value.get("invoice_id") == row["invoice_id"] for op in ops)
         assert invoices.check(ops, final).valid is (not confirmed)
+
+
+@st.composite
+def sequential_holdings(draw) -> list[dict]:
+    """Holders of one key one after another, each releasing before the next acquires."""
+    events, t = [], 0.0
+    for n in range(draw(st.integers(1, 8))):
+        token = f"h{n}"
+        t += draw(st.floats(0.01, 2.0))
+        events.append(lock_event("acquire", token, t))
+        hold = draw(st.floats(0.01, 9.0))
+        if draw(st.booleans()):
+            events.append(lock_event("write", token, t + hold / 2, fence=n + 1, accepted=True))
+        t += hold
+        events.append(lock_event("release", token, t))
+    return events
+
+
+@settings(max_examples=150, deadline=None)
+@given(sequential_holdings())
+def test_random_sequential_holders_pass(events: list[dict]) -> None:
+    assert locks.check(events).valid is True
+
+
+@settings(max_examples=150, deadline=None)
+@given(sequential_holdings(), st.data())
+def test_an_acquire_moved_into_the_previous_holding_is_an_overlap(events: list[dict], data) -> None:
+    acquires = [i for i, e in enumerate(events) if e["kind"] == "acquire"][1:]
+    if not acquires:
+        return
+    i = data.draw(st.sampled_from(acquires))
+    previous = events[i - 1]  # the previous holder's release
+    events[i] = {**events[i], "t": previous["t"] - 0.005}
+    assert "overlap" in kinds(locks.check(events))
+
+
+@st.composite
+def ticket_sales(draw) -> tuple[list[Op], dict]:
+    capacity_ = draw(st.integers(1, 20))
+    buyers = draw(st.integers(0, 40))
+    calls, rows = [], []
+    for n in range(buyers):
+        if len(rows) < capacity_ and draw(st.booleans()):
+            rows.append(n)
+            calls.append(purchase(1, "ok", n))
+        else:
+            calls.append(purchase(1, "fail", status=409, error="sold_out"))
+    return history_of(*calls), event(capacity_, capacity_ - len(rows), rows)
+
+
+@settings(max_examples=150, deadline=None)
+@given(ticket_sales())
+def test_random_sales_within_capacity_pass(sale) -> None:
+    assert capacity.check(*sale).valid is True
+
+
+@settings(max_examples=150, deadline=None)
+@given(ticket_sales(), st.sampled_from(["extra_row", "counter"]))
+def test_a_sold_row_too_many_or_a_wrong_counter_is_flagged(sale, corruption: str) -> None:
+    ops, final = sale
+    state = final["events"][1]
+    if corruption == "extra_row":
+        state["tickets"].append({"ticket_id": 10_000, "quantity": 1})
+        assert {"phantom", "counter_mismatch"} <= set(kinds(capacity.check(ops, final)))
+    else:
+        state["available"] -= 1
+        assert "counter_mismatch" in kinds(capacity.check(ops, final))
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.integers(1, 8), st.data())
+def test_replays_are_identical_unless_one_is_corrupted(replays: int, data) -> None:
+    calls = [activation("k", "card", "ok", BODY)] + [activation("k", "card", "ok", BODY, replayed=True)] * replays
+    assert idempotency.check(history_of(*calls), {5: [invoice(1)]}).valid is True
+    i = data.draw(st.integers(1, replays))
+    calls[i] = activation("k", "card", "ok", {**BODY, "invoice_id": 2}, replayed=True)
+    assert "replay_mismatch" in kinds(idempotency.check(history_of(*calls), {5: [invoice(1)]}))
