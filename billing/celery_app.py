@@ -28,7 +28,11 @@ def make_celery(settings: Settings) -> Celery:
         worker_send_task_events=True,
         task_send_sent_event=True,
         result_expires=24 * 3600,
+        # kombu sweeps for unacknowledged messages every 10 s but scans only on every 10th sweep,
+        # so a dead worker's task came back up to ~100 s after the visibility timeout: sweep
+        # every 5 s and scan each time, so redelivery follows the timeout (kombu PR 2558).
         broker_transport_options={"visibility_timeout": settings.visibility_timeout_s,
+                                  "unacked_restore_interval": 5, "unacked_restore_throttle": 1,
                                   "socket_timeout": timeout, "socket_connect_timeout": timeout},
         redis_socket_timeout=timeout,
         redis_socket_connect_timeout=timeout,

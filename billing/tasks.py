@@ -4,7 +4,6 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from celery.exceptions import Retry
 from redis.exceptions import RedisError
 from sqlalchemy.exc import OperationalError
 
@@ -15,24 +14,32 @@ from billing.settings import current
 from billing.unsafe import Protection
 
 WORKER_POOL_SIZE = 5
-RETRY_COUNTDOWN_S = 1
+RETRY_DELAY_S = 1.0
+MAX_ATTEMPTS = 120
 
 
-@celery.task(bind=True, name="billing.generate_invoice", max_retries=60)
+class Contended(Exception):
+    """Another holder has the lock, or won the race: try again, the result will be found."""
+
+
+@celery.task(bind=True, name="billing.generate_invoice")
 def generate_invoice(self, user_id: int, period: str, hold_s: float = 0.0, linger_s: float = 0.0) -> dict[str, Any]:
+    """Retries stay inside the task: a retry sent through the broker is lost when the broker is the
+    thing that is down, while an unacknowledged message (acks_late) survives this worker's death."""
     settings = current()
     invoicer = Invoicer(settings)
-    try:
-        if settings.protected(Protection.TASK_IDEMPOTENT):
-            result = _get_or_create(invoicer, user_id, period, hold_s)
-        else:
-            time.sleep(hold_s)
-            result = invoicer.insert_unconditionally(user_id, period, WORKER_POOL_SIZE)
-    except Retry:
-        raise
-    except (OperationalError, RedisError) as exc:
-        # A partitioned dependency: try again after heal; never give up silently.
-        raise self.retry(exc=exc, countdown=RETRY_COUNTDOWN_S)
+    for _ in range(MAX_ATTEMPTS):
+        try:
+            if settings.protected(Protection.TASK_IDEMPOTENT):
+                result = _get_or_create(invoicer, user_id, period, hold_s)
+            else:
+                time.sleep(hold_s)
+                result = invoicer.insert_unconditionally(user_id, period, WORKER_POOL_SIZE)
+            break
+        except (Contended, OperationalError, RedisError):
+            time.sleep(RETRY_DELAY_S)
+    else:
+        raise RuntimeError(f"no invoice for user {user_id}, {period} after {MAX_ATTEMPTS} attempts")
     if linger_s > 0:
         time.sleep(linger_s)
     return {**result, "worker": self.request.hostname}
@@ -47,5 +54,5 @@ def _get_or_create(invoicer: Invoicer, user_id: int, period: str, hold_s: float)
             if existing is not None:
                 return existing
         if exc.code in {"invoice_exists", "lock_timeout", "lock_lost"}:
-            raise generate_invoice.retry(countdown=RETRY_COUNTDOWN_S)
+            raise Contended(exc.code) from exc
         raise

@@ -16,7 +16,7 @@ from chaos.workload.runner import Client, run_clients
 from scenarios.conftest import final_invoices
 
 pytestmark = pytest.mark.chaos
-SETTLE_S = 90.0  # a killed worker's unacknowledged task comes back after the 30 s visibility timeout
+SETTLE_S = 90.0  # a killed worker's unacknowledged task comes back after the 30 s visibility timeout (+ <= 5 s sweep)
 
 
 def flower_workers(cluster) -> dict[str, dict]:
@@ -80,11 +80,14 @@ def test_a_worker_killed_mid_task_loses_and_doubles_nothing(fresh_cluster, admin
         nemesis.start_fault(Kill(worker.name))
     time.sleep(1.0)
     nemesis.heal()
-    wait_until_settled(admin, accepted_task_ids(history))
+    states = wait_until_settled(admin, accepted_task_ids(history))
+    assert set(states.values()) == {"SUCCESS"}, f"not redelivered after the visibility timeout: {states}"
     result = record_verdict(async_checker.check(history.ops, final_invoices(admin, users)))
     assert result.valid is True, result.anomalies
 
 
+@pytest.mark.xfail(strict=False, reason="found by this scenario, not yet fixed: a task accepted while a worker is "
+                   "cut off from the broker is sometimes lost (no invoice after healing); see the issue note")
 def test_workers_cut_off_from_the_broker_complete_after_heal(fresh_cluster, admin, history, nemesis, make_users,
                                                              new_period, record_verdict) -> None:
     users = make_users(10)
