@@ -81,13 +81,14 @@ def test_a_worker_killed_mid_task_loses_and_doubles_nothing(fresh_cluster, admin
     time.sleep(1.0)
     nemesis.heal()
     states = wait_until_settled(admin, accepted_task_ids(history))
-    assert set(states.values()) == {"SUCCESS"}, f"not redelivered after the visibility timeout: {states}"
     result = record_verdict(async_checker.check(history.ops, final_invoices(admin, users)))
     assert result.valid is True, result.anomalies
+    assert set(states.values()) == {"SUCCESS"}, f"not redelivered after the visibility timeout: {states}"
 
 
-@pytest.mark.xfail(strict=False, reason="found by this scenario, not yet fixed: a task accepted while a worker is "
-                   "cut off from the broker is sometimes lost (no invoice after healing); see the issue note")
+@pytest.mark.xfail(strict=False, reason="found by this scenario, not yet fixed in billing: kombu's Redis transport "
+                   "pops a message with BRPOP and records it as unacknowledged only once the reply arrives; a "
+                   "partition in between loses the task (no invoice after healing). Needs an outbox/sweeper.")
 def test_workers_cut_off_from_the_broker_complete_after_heal(fresh_cluster, admin, history, nemesis, make_users,
                                                              new_period, record_verdict) -> None:
     users = make_users(10)
