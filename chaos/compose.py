@@ -142,7 +142,7 @@ class ComposeStack:
                 return
             broken = {name: state for name, state in waiting.items() if state in {"unhealthy", "exited", "dead"}}
             if broken or time.monotonic() > deadline:
-                logs = "; ".join(_last_log_line(c) for c in self.containers() if c.name in (broken or waiting))
+                logs = "; ".join(last_log_line(c) for c in self.containers() if c.name in (broken or waiting))
                 raise ProvisionError(f"stack not healthy after {timeout_s:.0f}s: {broken or waiting}; last logs: {logs}")
             time.sleep(0.5)
 
@@ -162,8 +162,12 @@ def _health(container: docker.models.containers.Container) -> str:
     return state.get("Health", {}).get("Status", "healthy")
 
 
-def _last_log_line(container: docker.models.containers.Container) -> str:
-    lines = container.logs(tail=3).decode(errors="replace").strip().splitlines()
+def last_log_line(container: docker.models.containers.Container) -> str:
+    """What a container said last: the first clue when it is not healthy."""
+    try:
+        lines = container.logs(tail=3).decode(errors="replace").strip().splitlines()
+    except docker.errors.APIError:
+        return f"{container.name}: (no logs)"
     return f"{container.name}: {lines[-1] if lines else '(no output)'}"
 
 

@@ -28,7 +28,7 @@ from docker.models.containers import Container
 from docker.models.networks import Network
 
 from chaos.cluster.spec import ServiceSpec, load_services
-from chaos.compose import COMPOSE_FILE, lb_servers_up
+from chaos.compose import COMPOSE_FILE, last_log_line, lb_servers_up
 from chaos.provision.errors import ProvisionError
 from chaos.toxiproxy.client import ToxiproxyClient
 
@@ -314,10 +314,10 @@ class Cluster:
                 # "unhealthy" is not final: the engine reports it for a while after an unpause
                 elif not state["Running"] and not state["Paused"]:
                     raise ClusterError(f"{container.name} is {health} ({state['Status']}); its last log line: "
-                                       f"{_last_log_line(container)}")
+                                       f"{last_log_line(container)}")
             if waiting and time.monotonic() > deadline:
                 raise ClusterError(f"not healthy after {timeout_s:.0f}s: {', '.join(c.name for c in waiting)}; "
-                                   f"last log lines: {'; '.join(_last_log_line(c) for c in waiting)}")
+                                   f"last log lines: {'; '.join(last_log_line(c) for c in waiting)}")
             if waiting:
                 time.sleep(0.25)
 
@@ -377,11 +377,4 @@ def _through(value: str, dependency: str, port: int) -> str:
     host = DEPENDENCIES[dependency]
     return value.replace(f"@{host}/", f"@toxiproxy:{port}/").replace(f"//{host}/", f"//toxiproxy:{port}/")
 
-
-def _last_log_line(container: Container) -> str:
-    try:
-        lines = container.logs(tail=3).decode(errors="replace").strip().splitlines()
-    except docker.errors.APIError:
-        return f"{container.name}: (no logs)"
-    return f"{container.name}: {lines[-1] if lines else '(no output)'}"
 
