@@ -1,8 +1,19 @@
 """Checkers: pure functions from a history (and final reads) to a Result; they never talk to Docker.
 
-One module per invariant: invoices, async_invoices, idempotency, capacity,
-locks, distribution, latency; ``check_all`` merges several results.
-"""
-from chaos.checkers.result import Anomaly, Result, check_all, merge_valid
+One module per invariant, each with a ``check`` function:
 
-__all__ = ["Anomaly", "Result", "check_all", "merge_valid"]
+- ``invoices.check(history, final)``: duplicate, lost, phantom, bad_error
+- ``async_invoices.check(history, final)``: lost, duplicate
+- ``idempotency.check(history, final)``: replay_mismatch, double_activation, reuse_accepted, reuse_not_rejected
+- ``capacity.check(history, final)``: oversell, lost, phantom, counter_mismatch, bad_error
+- ``locks.check(events)``: overlap, stale_write_accepted
+- ``distribution.check(history, ...)``: too_few_active, lopsided, disagreement
+- ``latency.check(history, bounds)``: slow
+
+``compose`` runs several safely and merges their verdicts (False > unknown > True).
+"""
+from chaos.checkers.compose import check_safe, compose, merge
+from chaos.checkers.result import Anomaly, Result, Valid, Witness, check_all, merge_valid, verdict
+
+__all__ = ["Anomaly", "Result", "Valid", "Witness", "check_all", "check_safe", "compose", "merge", "merge_valid",
+           "verdict"]

@@ -1,115 +1,143 @@
-"""The report's pictures as inline SVG (matplotlib, Agg): nothing to fetch when the page is opened."""
+"""The report's other pictures: latency over time, throughput, work per instance and per worker.
+
+Every plot against time shades the same fault windows as the timeline, on the
+same x axis, so a latency spike or a throughput drop can be read against the
+fault that caused it. The windows are named once, in the timeline's nemesis
+rows: a label inside these plots would hide the points that matter most (the
+timeouts at the top, during the fault).
+"""
 from __future__ import annotations
 
-import io
+import math
 from collections import Counter
+from collections.abc import Mapping, Sequence
 
-import matplotlib
+from chaos.checkers.latency import percentile
+from chaos.history import Op, Pair, end_time, nemesis_windows, pairs
+from chaos.report import svg
+from chaos.report.timeline import natural
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-
-from chaos.checkers.result import Anomaly  # noqa: E402
-from chaos.history import NEMESIS, Op, nemesis_windows, pairs  # noqa: E402
-
-COLOURS = {"ok": "#2e7d32", "fail": "#c62828", "info": "#ef6c00"}
-MARKERS = {"ok": "o", "fail": "x", "info": "D"}
+BUCKETS = (0.1, 0.25, 0.5, 1, 2, 5, 10, 15, 30, 60, 120, 300)
 
 
-def _svg(figure: plt.Figure) -> str:
-    buffer = io.StringIO()
-    figure.savefig(buffer, format="svg", bbox_inches="tight")
-    plt.close(figure)
-    text = buffer.getvalue()
-    return text[text.index("<svg"):]
+def bucket_s(end_ns: int, target: int = 60) -> float:
+    """A round bucket width giving about ``target`` buckets over the scenario."""
+    return next((b for b in BUCKETS if end_ns / 1e9 / b <= target), BUCKETS[-1])
 
 
-def _shade_faults(axes: plt.Axes, ops: list[Op], end_s: float) -> None:
-    for start, stop, fault in nemesis_windows(ops):
-        left, right = start / 1e9, (stop / 1e9 if stop is not None else end_s)
-        axes.axvspan(left, right, color="#9e9e9e", alpha=0.25, zorder=0)
-        label = f"{fault.get('fault', '?')} {fault.get('target', '')}".strip()
-        axes.text(left, 1.0, label, transform=axes.get_xaxis_transform(), fontsize=8, va="bottom",
-                  rotation=0, color="#424242")
-
-
-def timeline(ops: list[Op], anomalies: list[Anomaly]) -> str:
-    """One row per process; each operation a segment from invoke to completion, coloured by outcome."""
-    done = pairs(ops)
-    processes = sorted({inv.process for inv, _ in done})
-    row = {p: i for i, p in enumerate(processes)}
-    end_s = max((op.time for op in ops), default=0) / 1e9
-    figure, axes = plt.subplots(figsize=(12, max(2.5, 0.28 * len(processes) + 1.5)))
-    _shade_faults(axes, ops, end_s)
-    for kind in ("ok", "fail", "info"):
-        chosen = [(inv, comp) for inv, comp in done if comp.type == kind]
-        if not chosen:
-            continue
-        axes.hlines([row[i.process] for i, _ in chosen], [i.time / 1e9 for i, _ in chosen],
-                    [c.time / 1e9 for _, c in chosen], colors=COLOURS[kind], linewidth=2, alpha=0.6)
-        axes.scatter([c.time / 1e9 for _, c in chosen], [row[i.process] for i, _ in chosen],
-                     c=COLOURS[kind], marker=MARKERS[kind], s=18, label=f"{kind} ({len(chosen)})", zorder=3)
-    witnesses = {i for anomaly in anomalies for i in anomaly.ops}
-    marked = [op for op in ops if op.index in witnesses and op.process != NEMESIS and op.process in row]
-    if marked:
-        axes.scatter([op.time / 1e9 for op in marked], [row[op.process] for op in marked], s=160,
-                     facecolors="none", edgecolors="#6a1b9a", linewidths=2, label="anomaly witness", zorder=4)
-    axes.set_yticks(range(len(processes)), processes, fontsize=8)
-    axes.set_xlabel("seconds since the scenario began")
-    axes.set_ylim(-1, len(processes))
-    axes.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=8)
-    axes.grid(axis="x", alpha=0.3)
-    return _svg(figure)
-
-
-def _over_time(ops: list[Op], height: float) -> tuple[plt.Figure, plt.Axes]:
-    """A plot against scenario time with the fault windows already shaded."""
-    figure, axes = plt.subplots(figsize=(12, height))
-    _shade_faults(axes, ops, max((op.time for op in ops), default=0) / 1e9)
-    return figure, axes
-
-
-def _finish(figure: plt.Figure, axes: plt.Axes, ylabel: str) -> str:
-    axes.set_ylabel(ylabel)
-    axes.set_xlabel("seconds since the scenario began")
-    if axes.get_legend_handles_labels()[0]:
-        axes.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.0, 1.0))
-    axes.grid(alpha=0.3)
-    return _svg(figure)
-
-
-def latency_over_time(ops: list[Op]) -> str:
-    figure, axes = _over_time(ops, 3)
-    done = pairs(ops)
-    for kind in ("ok", "fail", "info"):
-        chosen = [c for _, c in done if c.type == kind and c.latency is not None]
+def latency_over_time(ops: Sequence[Op], prefix: str = "latency") -> str:
+    """Each call's latency at its completion, coloured by outcome, with the p95 of ok calls per bucket."""
+    calls = [p for p in pairs(ops) if p.completion.latency is not None]
+    end = end_time(ops)
+    fig, axes = svg.time_figure(3.4)
+    svg.shade_faults(axes, nemesis_windows(ops), end)
+    dense = len(calls) > svg.DENSE
+    for kind in svg.OUTCOMES:
+        chosen = [p.completion for p in calls if p.completion.type == kind]
         if chosen:
-            axes.scatter([c.time / 1e9 for c in chosen], [c.latency * 1000 for c in chosen], s=8,
-                         c=COLOURS[kind], marker=MARKERS[kind], label=kind)
-    values = [c.latency for _, c in done if c.latency]
-    if values and max(values) / max(min(values), 1e-6) > 100:
-        axes.set_yscale("log")  # timeouts would flatten every ordinary latency to the axis
-    return _finish(figure, axes, "latency (ms)")
+            axes.scatter([c.time / 1e9 for c in chosen], [c.latency * 1000 for c in chosen], s=9, alpha=0.7,
+                         c=svg.OUTCOME_COLOURS[kind], marker=svg.OUTCOME_MARKERS[kind], linewidths=0.8,
+                         label=f"{kind} ({len(chosen)})", rasterized=dense, zorder=2)
+    width = bucket_s(end)
+    _p95_line(axes, [p for p in calls if p.completion.type == "ok"], width)
+    values = [p.completion.latency for p in calls if p.completion.latency and p.completion.latency > 0]
+    if values and max(values) / min(values) > 100:
+        axes.set_yscale("log")  # a timeout would flatten every ordinary latency onto the axis
+    axes.set_ylabel("latency (ms)")
+    svg.seconds_axis(axes, end)
+    axes.grid(axis="y", alpha=0.3)
+    if calls:
+        axes.legend(loc="lower left", bbox_to_anchor=(0.0, 1.0), ncol=5, frameon=False, fontsize=8.5)
+    else:
+        _empty(axes, "no call recorded a latency")
+    return svg.to_svg(fig, prefix, tight=False)
 
 
-def throughput(ops: list[Op]) -> str:
-    """Completions per second, by outcome."""
-    figure, axes = _over_time(ops, 2.5)
-    done = pairs(ops)
-    for kind in ("ok", "fail", "info"):
-        seconds = Counter(int(c.time / 1e9) for _, c in done if c.type == kind)
-        if seconds:
-            xs = range(0, max(seconds) + 1)
-            axes.step(list(xs), [seconds.get(x, 0) for x in xs], where="post", color=COLOURS[kind], label=kind)
-    return _finish(figure, axes, "completions / s")
+def _p95_line(axes, oks: Sequence[Pair], width: float) -> None:
+    per_bucket: dict[int, list[float]] = {}
+    for pair in oks:
+        per_bucket.setdefault(int(pair.completion.time / 1e9 // width), []).append(pair.completion.latency * 1000)
+    if len(per_bucket) < 2:
+        return
+    xs = sorted(per_bucket)
+    axes.step([(x + 0.5) * width for x in xs], [percentile(per_bucket[x], 95) for x in xs], where="mid",
+              color="#212121", lw=1.3, label=f"ok p95 per {width:g} s", zorder=3)
 
 
-def work_per(counts: dict[str, int], title: str) -> str | None:
+def throughput(ops: Sequence[Op], prefix: str = "throughput") -> str:
+    """Completions per second by outcome, stacked, per round time bucket."""
+    calls = pairs(ops)
+    end = end_time(ops)
+    width = bucket_s(end)
+    fig, axes = svg.time_figure(2.8)
+    svg.shade_faults(axes, nemesis_windows(ops), end)
+    n = max(1, math.ceil(end / 1e9 / width))
+    edges = [i * width for i in range(n + 1)]
+    bottom = [0.0] * n
+    for kind in svg.OUTCOMES:
+        counts = Counter(min(n - 1, int(p.completion.time / 1e9 // width)) for p in calls if p.completion.type == kind)
+        if not counts:
+            continue
+        top = [b + counts.get(i, 0) / width for i, b in enumerate(bottom)]
+        # one filled step outline per outcome, stacked: a bar per bucket would be an artist each
+        axes.stairs(top, edges, baseline=bottom, fill=True, color=svg.OUTCOME_COLOURS[kind], alpha=0.85,
+                    label=kind, zorder=2)
+        bottom = top
+    axes.set_ylabel(f"completions / s\n(per {width:g} s)")
+    svg.seconds_axis(axes, end)
+    axes.grid(axis="y", alpha=0.3)
+    if calls:
+        axes.legend(loc="lower left", bbox_to_anchor=(0.0, 1.0), ncol=3, frameon=False, fontsize=8.5)
+    else:
+        _empty(axes, "no operation completed")
+    return svg.to_svg(fig, prefix, tight=False)
+
+
+def work_per_instance(ops: Sequence[Op], prefix: str = "instances") -> str | None:
+    """Calls answered per api instance (X-Instance), stacked by outcome."""
+    counts: dict[str, Counter[str]] = {}
+    for pair in pairs(ops):
+        if pair.completion.instance:
+            counts.setdefault(pair.completion.instance, Counter())[pair.completion.type] += 1
     if not counts:
         return None
-    names = sorted(counts)
-    figure, axes = plt.subplots(figsize=(5, 0.35 * len(names) + 1))
-    axes.barh(names, [counts[n] for n in names], color="#1565c0")
-    axes.set_title(title, fontsize=10)
+    names = sorted(counts, key=natural)
+    fig, axes = svg.figure(0.32 * len(names) + 1.0, width_in=6.0)
+    left = [0] * len(names)
+    for kind in svg.OUTCOMES:
+        widths = [counts[n][kind] for n in names]
+        if any(widths):
+            axes.barh(names, widths, left=left, color=svg.OUTCOME_COLOURS[kind], label=kind, height=0.65)
+            left = [a + b for a, b in zip(left, widths)]
+    for y, total in enumerate(left):
+        axes.text(total, y, f" {total}", va="center", fontsize=8)
     axes.invert_yaxis()
-    return _svg(figure)
+    axes.legend(loc="lower left", bbox_to_anchor=(0.0, 1.0), ncol=3, fontsize=8.5, frameon=False)
+    axes.set_xlabel("calls answered (X-Instance of the response)")
+    axes.margins(x=0.12)
+    return svg.to_svg(fig, prefix)
+
+
+def work_per_worker(history: Mapping[str, int], flower: Mapping[str, int] | None,
+                    prefix: str = "workers") -> str | None:
+    """Tasks per Celery worker as the history saw them and, when given, as Flower counted them."""
+    names = sorted(set(history) | set(flower or {}), key=natural)
+    if not names:
+        return None
+    fig, axes = svg.figure(0.42 * len(names) + 1.0, width_in=6.0)
+    ys = range(len(names))
+    height = 0.38 if flower is not None else 0.65
+    axes.barh([y - (height / 2 if flower is not None else 0) for y in ys], [history.get(n, 0) for n in names],
+              height=height, color="#1565c0", label="history (task results)")
+    if flower is not None:
+        axes.barh([y + height / 2 for y in ys], [flower.get(n, 0) for n in names], height=height,
+                  color="#90caf9", label="Flower /api/workers")
+    axes.set_yticks(list(ys), names)
+    axes.invert_yaxis()
+    axes.legend(loc="lower left", bbox_to_anchor=(0.0, 1.0), ncol=2, fontsize=8.5, frameon=False)
+    axes.set_xlabel("tasks run")
+    return svg.to_svg(fig, prefix)
+
+
+def _empty(axes, text: str) -> None:
+    axes.text(0.5, 0.5, text, transform=axes.transAxes, ha="center", va="center", color="#757575")
