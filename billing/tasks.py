@@ -7,6 +7,9 @@ from typing import Any
 from redis.exceptions import RedisError
 from sqlalchemy.exc import OperationalError
 
+from celery.signals import worker_ready
+
+from billing import outbox
 from billing.celery_app import celery
 from billing.errors import ApiError
 from billing.invoicing import Invoicer
@@ -40,6 +43,7 @@ def generate_invoice(self, user_id: int, period: str, hold_s: float = 0.0, linge
             time.sleep(RETRY_DELAY_S)
     else:
         raise RuntimeError(f"no invoice for user {user_id}, {period} after {MAX_ATTEMPTS} attempts")
+    outbox.delivered(settings, self.request.id)
     if linger_s > 0:
         time.sleep(linger_s)
     return {**result, "worker": self.request.hostname}
@@ -56,3 +60,14 @@ def _get_or_create(invoicer: Invoicer, user_id: int, period: str, hold_s: float)
         if exc.code in {"invoice_exists", "lock_timeout", "lock_lost"}:
             raise Contended(exc.code) from exc
         raise
+
+
+def _republish(task_id: str, user_id: int, period: str) -> None:
+    generate_invoice.apply_async(args=(user_id, period), task_id=task_id)
+
+
+@worker_ready.connect
+def _start_outbox_sweeper(**_: object) -> None:
+    settings = current()
+    if outbox.enabled(settings):
+        outbox.start_sweeper(settings, _republish)

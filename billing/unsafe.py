@@ -18,6 +18,7 @@ class Protection(Enum):
     ROW_LOCKS = "atomic conditional updates for tickets and bookings"
     ACKS_LATE = "acks_late + task_reject_on_worker_lost"
     TASK_IDEMPOTENT = "idempotent task body"
+    OUTBOX = "outbox of accepted async requests, stranded ones re-published"
 
 
 P = Protection
@@ -34,7 +35,8 @@ VARIANTS: dict[str, tuple[frozenset[Protection], str]] = {
                                 "3: concurrent same-key activations run once"),
     "oversell": (frozenset({P.ROW_LOCKS}),
                  "4: tickets sold <= capacity, bookings <= slot capacity"),
-    "acks_early": (frozenset({P.ACKS_LATE}),
+    # The seed's Celery set-up: early acks and nothing that remembers an accepted request.
+    "acks_early": (frozenset({P.ACKS_LATE, P.OUTBOX}),
                    "2: every accepted async request yields an invoice (none lost)"),
     # A team that dropped the unique index because retried tasks kept raising
     # IntegrityError, and whose task body inserts unconditionally.

@@ -1,12 +1,12 @@
 """Invoice routes: sync, async, the slow holder, task status, the final read."""
 from __future__ import annotations
 
-import json
+import uuid
 
 from celery.result import AsyncResult
 from flask import Blueprint, jsonify, request
 
-from billing import redis_client
+from billing import outbox, redis_client
 from billing.auth import admin_required
 from billing.celery_app import celery
 from billing.errors import ApiError
@@ -17,7 +17,6 @@ from billing.tasks import generate_invoice
 
 bp = Blueprint("invoices", __name__)
 MAX_HOLD_S = 120.0
-TASK_KEY = "billing:task:{}"
 
 
 @bp.post("/api/admin/users/<int:user_id>/generate-invoice")
@@ -33,16 +32,16 @@ def generate_async(user_id: int):
     period = valid_period(body().get("period"))
     hold_s = query_float("hold_s", MAX_HOLD_S) if settings.test_endpoints else 0.0
     linger_s = query_float("linger_s", MAX_HOLD_S) if settings.test_endpoints else 0.0
-    task = generate_invoice.apply_async(args=(user_id, period, hold_s, linger_s))
-    redis_client.client(settings).set(TASK_KEY.format(task.id), json.dumps({"user_id": user_id, "period": period}),
-                                      ex=24 * 3600)
-    return jsonify(task_id=task.id, user_id=user_id, period=period), 202
+    task_id = str(uuid.uuid4())
+    outbox.accept(settings, task_id, user_id, period)  # before publishing: a lost message is re-published
+    generate_invoice.apply_async(args=(user_id, period, hold_s, linger_s), task_id=task_id)
+    return jsonify(task_id=task_id, user_id=user_id, period=period), 202
 
 
 @bp.get("/api/admin/tasks/<task_id>")
 @admin_required
 def task_status(task_id: str):
-    if redis_client.client(current()).get(TASK_KEY.format(task_id)) is None:
+    if redis_client.client(current()).get(outbox.TASK_KEY.format(task_id)) is None:
         raise ApiError(404, "task_not_found", f"no task {task_id}")
     result = AsyncResult(task_id, app=celery)
     payload = result.result if result.successful() else None

@@ -35,7 +35,7 @@ def test_the_safe_build_removes_nothing() -> None:
 
 def test_variants_combine_with_commas() -> None:
     removed = removed_protections("oversell, acks_early")
-    assert removed == {Protection.ROW_LOCKS, Protection.ACKS_LATE}
+    assert removed == {Protection.ROW_LOCKS, Protection.ACKS_LATE, Protection.OUTBOX}
 
 
 def test_an_unknown_variant_is_an_error_naming_the_known_ones() -> None:
