@@ -1,4 +1,8 @@
-"""The ``chaos`` command line: provision, bring the stack up, look at it, take it down.
+"""The ``chaos`` command line: the stack, its faults, runs, reports, load and drills.
+
+`chaos up` leaves a stack running that later commands find again by its
+labels (no state file to lose): `status`, `scale`, `fault`, `heal`,
+`load`, `drill run` and `down` all act on it.
 
 Every error is one line on stderr and a non-zero exit: the people running
 this are on call, and a traceback is the wrong answer to "Docker is not
@@ -7,17 +11,30 @@ running".
 from __future__ import annotations
 
 import sys
+import time
 from collections.abc import Callable
 from functools import wraps
+from pathlib import Path
 from typing import Any
 
 import click
+import docker
 from docker.errors import DockerException
 from requests import RequestException
+from rich.console import Console
+from rich.table import Table
 
-from chaos.compose import ComposeStack
+from chaos.cluster.controller import Cluster, ClusterError, cli_owner, reap_leftovers
+from chaos.drills.cli import drill
+from chaos.load import PROFILES, LoadError, run_load
+from chaos.nemesis.grammar import FAULT_HELP, GrammarError
+from chaos.nemesis.heal import heal as heal_faults
 from chaos.provision.errors import ProvisionError
 from chaos.provision.pipeline import ROOT, provision
+from chaos.status import show
+from chaos.toxiproxy.client import ToxiproxyError
+
+console = Console(highlight=False, soft_wrap=True)  # paths and URLs stay whole for copying
 
 
 def one_line_errors(command: Callable[..., Any]) -> Callable[..., Any]:
@@ -25,8 +42,10 @@ def one_line_errors(command: Callable[..., Any]) -> Callable[..., Any]:
     def run(*args: Any, **kwargs: Any) -> Any:
         try:
             return command(*args, **kwargs)
-        except ProvisionError as exc:
+        except (ProvisionError, GrammarError, LoadError) as exc:
             raise click.ClickException(str(exc)) from None
+        except ToxiproxyError as exc:
+            raise click.ClickException(f"the fault proxy refused: {exc}; `chaos status` lists the links") from None
         except DockerException as exc:
             raise click.ClickException(f"the Docker engine did not answer ({str(exc).splitlines()[0][:160]}); "
                                        "run `chaos provision` (as root it starts one)") from None
@@ -42,9 +61,12 @@ def main() -> None:
 
     \b
     Example:
-      chaos up --api 5 --workers 3   # provision if needed, start, wait until healthy
-      chaos status                   # what runs and where to look
-      chaos down                     # remove every container and network of the stack
+      chaos up --api 5 --workers 3       # provision if needed, start, wait until healthy
+      chaos status                       # instances, links, active faults, where to look
+      chaos fault partition api_1:redis  # cut one instance off from Redis
+      chaos heal --all                   # undo every fault
+      chaos drill run worker-killed-mid-invoice
+      chaos down                         # remove the stack (by its labels)
     """
 
 
@@ -63,48 +85,270 @@ def provision_command() -> None:
 
 
 @main.command()
-@click.option("--api", default=5, show_default=True, type=click.IntRange(1, 10), help="api instances")
+@click.option("--api", default=5, show_default=True, type=click.IntRange(1, 16), help="api instances")
 @click.option("--workers", default=3, show_default=True, type=click.IntRange(1, 10), help="Celery workers")
+@click.option("--unsafe", default="", help="start billing with BILLING_UNSAFE=<variant> (for rehearsing a bad build)")
 @one_line_errors
-def up(api: int, workers: int) -> None:
-    """Start (or converge) the stack and wait until every service is healthy.
+def up(api: int, workers: int, unsafe: str) -> None:
+    """Start the stack (or scale the running one) and wait until every part is healthy.
+
+    Every api and worker gets its own Toxiproxy links, so `chaos fault` can
+    cut or slow one party's connection. The stack stays up until `chaos down`.
 
     \b
     Example:
       chaos up --api 5 --workers 3
     """
     provision()
-    stack = ComposeStack()
-    click.echo(f"starting {api} api + {workers} workers and their dependencies ...", err=True)
-    stack.up(api=api, workers=workers)
-    print_status(stack)
+    cluster = Cluster.attach()
+    if cluster is not None:
+        with console.status(f"stack {cluster.run_id} is up: scaling to {api} api + {workers} workers"):
+            cluster.scale("api", api)
+            cluster.scale("worker", workers)
+    else:
+        cluster = Cluster(owner=cli_owner(), environment={"BILLING_UNSAFE": unsafe})
+        try:
+            with console.status(f"starting {api} api + {workers} workers, their links and dependencies "
+                                "(about a minute)"):
+                cluster.start(api=api, workers=workers)
+        except BaseException:
+            cluster.remove()
+            raise
+    show(cluster, console)
 
 
 @main.command()
 @one_line_errors
 def status() -> None:
-    """Show the stack's containers, their health, and the URLs to look at.
+    """Show instances and health, links and their faults, and the URLs to look at.
 
     \b
     Example:
       chaos status
     """
-    print_status(ComposeStack())
+    cluster = Cluster.attach()
+    if cluster is None:
+        console.print("no stack is up; start one with `chaos up`")
+        return
+    show(cluster, console)
+
+
+@main.command()
+@click.argument("service", type=click.Choice(["api", "worker"]))
+@click.argument("count", type=click.IntRange(1, 16))
+@one_line_errors
+def scale(service: str, count: int) -> None:
+    """Scale api or worker instances; new ones get their links, the lb follows, waits until healthy.
+
+    \b
+    Example:
+      chaos scale api 7
+    """
+    cluster = running_cluster()
+    with console.status(f"scaling {service} to {count}"):
+        cluster.scale(service, count)
+    console.print(f"{service}: {', '.join(i.name for i in cluster.of(service))}")
+
+
+@main.command(context_settings={"ignore_unknown_options": True},
+              epilog="\n\n".join(f"\b\n{part}" for part in FAULT_HELP.split("\n\n")))
+@click.argument("words", nargs=-1, required=True)
+@one_line_errors
+def fault(words: tuple[str, ...]) -> None:
+    """Start a fault: KIND TARGET [PARAM=VALUE ...]. It stays until `chaos heal`.
+
+    \b
+    Example:
+      chaos fault partition api_1:redis
+      chaos fault latency api_2:postgres ms=300 jitter=50
+      chaos fault pause worker_1
+    """
+    from chaos.nemesis.grammar import parse_faults, parse_spec
+
+    parse_spec(words)  # a bad fault is refused before the engine is asked anything
+    cluster = running_cluster()
+    for started in parse_faults(words, [*cluster.fixed, *cluster.instances]):
+        must_exist(cluster, started.target)
+        started.start(cluster)
+        described = started.describe()
+        console.print(f"started {' '.join(f'{k}={v}' for k, v in described.items())}; heal it with "
+                      f"`chaos heal {described['target'].replace('->', ':')}` (or `chaos heal --all`)")
+
+
+@main.command()
+@click.argument("target", required=False)
+@click.option("--all", "everything", is_flag=True, help="heal every fault on the stack")
+@one_line_errors
+def heal(target: str | None, everything: bool) -> None:
+    """Heal the faults on TARGET (an instance, or a link such as api_1:redis), or --all.
+
+    Faults are read from the fault proxy and the engine, so this heals
+    whatever `chaos fault`, a drill or an interrupted run left behind.
+
+    \b
+    Example:
+      chaos heal api_1
+      chaos heal --all
+    """
+    if bool(target) == everything:
+        raise click.UsageError("name a TARGET or pass --all (not both)")
+    cluster = running_cluster()
+    link = target.replace(":", "->") if target else None
+    with console.status("healing and waiting until healthy"):
+        healed = heal_faults(cluster, link)
+    console.print(f"healed: {', '.join(map(str, healed))}" if healed else
+                  f"no active fault{' on ' + target if target else ''}")
 
 
 @main.command()
 @one_line_errors
 def down() -> None:
-    """Remove every container and network of the stack (by its project label).
+    """Remove the stack of `chaos up` and whatever killed runs left behind (by label).
 
     \b
     Example:
       chaos down
     """
-    stack = ComposeStack()
-    stack.down()
-    click.echo("stack removed")
+    cluster = Cluster.attach()
+    if cluster is not None:
+        with console.status(f"removing stack {cluster.run_id}"):
+            cluster.remove()
+    reaped = reap_leftovers(docker.from_env(timeout=120))
+    console.print(("stack removed" if cluster else "no stack was up") +
+                  (f"; removed {reaped} containers and networks of killed runs" if reaped else ""))
 
+
+@main.command()
+@click.argument("run_id", required=False)
+@click.option("--report-dir", default="reports", show_default=True, type=click.Path(path_type=Path),
+              help="where run reports are")
+@one_line_errors
+def report(run_id: str | None, report_dir: Path) -> None:
+    """List the stored runs, or show one run's verdicts and its report path (RUN_ID: a prefix will do).
+
+    \b
+    Example:
+      chaos report                 # the runs, newest first
+      chaos report 20261130-0915   # one run's scenarios and verdicts
+    """
+    from chaos.report.store import load_summary
+
+    runs = sorted((p.parent for p in report_dir.glob("*/summary.json")), key=lambda p: p.name, reverse=True)
+    if not runs:
+        raise click.ClickException(f"no run reports in {report_dir}/; `chaos run` writes one")
+    if run_id is None:
+        table = Table("run", "seed", "scenarios", "verdict", "report")
+        for run_dir in runs:
+            summary = load_summary(run_dir)
+            valid = [s.get("valid") for s in summary["scenarios"]]
+            table.add_row(run_dir.name, str(summary.get("seed")), str(len(valid)), _verdict(valid),
+                          str(run_dir / "index.html"))
+        console.print(table)
+        return
+    matching = [r for r in runs if r.name.startswith(run_id)]
+    if len(matching) != 1:
+        raise click.ClickException(f"{len(matching)} runs in {report_dir}/ start with {run_id!r}; "
+                                   f"the newest: {', '.join(r.name for r in runs[:5])}")
+    summary = load_summary(matching[0])
+    table = Table("scenario", "outcome", "verdict", "operations", "anomalies", title=f"run {matching[0].name}, "
+                  f"seed {summary.get('seed')}", title_justify="left")
+    for scenario in summary["scenarios"]:
+        anomalies = ", ".join(f"{k}×{v}" for k, v in (scenario.get("anomalies") or {}).items())
+        table.add_row(scenario["name"], scenario["outcome"], _verdict([scenario.get("valid")]),
+                      str(scenario.get("operations", "")), anomalies)
+    console.print(table)
+    console.print(f"report: {matching[0] / 'index.html'}")
+
+
+def _verdict(valid: list[object]) -> str:
+    if any(v is False for v in valid):
+        return "UNSAFE"
+    return "safe" if all(v is True for v in valid) else "unknown"
+
+
+@main.command()
+def doctor() -> None:
+    """Check the engine, images, wheelhouse, running stacks, leftovers and disk; say what to fix.
+
+    \b
+    Example:
+      chaos doctor
+    """
+    from chaos.doctor import checks
+
+    problems = 0
+    for check in checks():
+        mark = "[green]ok[/green]  " if check.ok else "[red]FIX[/red] "
+        console.print(f"{mark} {check.name:<20} {check.detail}" + ("" if check.ok else f"\n       → {check.fix}"))
+        problems += not check.ok
+    if problems:
+        raise click.ClickException(f"{problems} problem{'s' * (problems > 1)} found")
+
+
+@main.command()
+@click.argument("profile", type=click.Choice(sorted(PROFILES)))
+@click.option("--users", type=click.IntRange(1, 1000), default=None, help="simulated users (default: the profile's)")
+@click.option("--spawn-rate", type=click.FloatRange(0.1, 500), default=None, help="users started per second")
+@click.option("--duration", type=click.IntRange(1, 3600), default=None, help="seconds (default: the profile's)")
+@click.option("--fault", "faults", multiple=True, metavar="'KIND TARGET [K=V]'",
+              help="a fault held during the middle third of the load (repeatable)")
+@click.option("--report-dir", default="reports", show_default=True, type=click.Path(path_type=Path))
+@one_line_errors
+def load(profile: str, users: int | None, spawn_rate: float | None, duration: int | None, faults: tuple[str, ...],
+         report_dir: Path) -> None:
+    """Run a Locust load profile headless against the stack's lb; CSV and HTML go to the report folder.
+
+    Profiles (scenarios/load/): browse (the seed's locustfile: browse and
+    subscribe), realistic (NormalUser 8 : PowerUser 2), distributed (500
+    users, 50/s). Bounded by --duration; a fault given with --fault is held
+    for the middle third of it and healed.
+
+    \b
+    Example:
+      chaos load realistic --users 50 --duration 60
+      chaos load browse --duration 90 --fault 'latency api_1:postgres ms=200'
+    """
+    from chaos.nemesis.grammar import parse_faults, parse_spec
+    from chaos.nemesis.runner import Nemesis
+    from chaos.nemesis.schedule import Step
+
+    for text in faults:
+        parse_spec(text.split())
+    cluster = running_cluster()
+    parsed = [f for text in faults for f in parse_faults(text.split(), [*cluster.fixed, *cluster.instances])]
+    for planned in parsed:
+        must_exist(cluster, planned.target)
+    seconds = duration or PROFILES[profile].duration_s
+    out_dir = report_dir / f"load-{time.strftime('%Y%m%d-%H%M%S')}-{profile}"
+    nemesis = Nemesis(cluster, lambda event, fault: console.print(f"  fault {event}: {' '.join(map(str, fault.values()))}"))
+    nemesis.run([Step(seconds / 3, seconds / 3, f) for f in parsed])
+    try:
+        result = run_load(profile, cluster.lb_url, users=users, spawn_rate=spawn_rate, duration_s=seconds,
+                          out_dir=out_dir, progress=console.print)
+    finally:
+        nemesis.heal()
+    p95 = f"{result.p95_ms:.0f} ms" if result.p95_ms is not None else "n/a"
+    console.print(f"{result.requests} requests, {result.failures} failures ({result.failure_ratio:.1%}), "
+                  f"average {result.avg_ms:.0f} ms, p95 {p95}, {result.requests_per_s:.1f} req/s")
+    console.print(f"report: {result.html}")
+
+
+def must_exist(cluster: Cluster, target: str) -> None:
+    """Refuse a target the stack does not have, naming those it has."""
+    if "->" not in target:
+        cluster.container(target)
+        return
+    assert cluster.toxiproxy is not None
+    links = sorted(cluster.toxiproxy.proxies())
+    if target not in links:
+        raise ClusterError(f"no link {target!r}; this stack has {', '.join(links)}")
+
+
+def running_cluster() -> Cluster:
+    cluster = Cluster.attach()
+    if cluster is None:
+        raise ClusterError("no stack is up; start one with `chaos up`")
+    return cluster
 
 @main.command(context_settings={"ignore_unknown_options": True})
 @click.argument("scenarios", nargs=-1)
@@ -138,18 +382,7 @@ def run(scenarios: tuple[str, ...], api: int, workers: int, seed: int | None, un
     sys.exit(int(pytest.main(args)))
 
 
-def print_status(stack: ComposeStack) -> None:
-    containers = sorted(stack.containers(), key=lambda c: c.name)
-    if not containers:
-        click.echo("no stack is running; start one with `chaos up`")
-        return
-    for container in containers:
-        health = container.attrs["State"].get("Health", {}).get("Status", container.status)
-        click.echo(f"  {container.name:<32} {health}")
-    click.echo(f"lb (api)         {stack.lb_url}")
-    click.echo(f"lb stats         http://127.0.0.1:{stack.ports['stats']}/stats")
-    click.echo(f"flower           {stack.flower_url}")
-    click.echo(f"toxiproxy API    {stack.toxiproxy_url}")
+main.add_command(drill)
 
 
 if __name__ == "__main__":

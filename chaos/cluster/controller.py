@@ -13,6 +13,7 @@ those of runs whose owner is gone (a killed run), never another live run's.
 """
 from __future__ import annotations
 
+import json
 import os
 import socket
 import time
@@ -36,6 +37,14 @@ PROJECT_LABEL = "billing-chaos.project"
 RUN_LABEL = "billing-chaos.run"
 OWNER_LABEL = "billing-chaos.owner"
 INSTANCE_LABEL = "billing-chaos.instance"
+ENVIRONMENT_LABEL = "billing-chaos.environment"  # on the network: how ``attach`` rebuilds the services
+CLI_OWNER = "cli"  # the stack of `chaos up`: it outlives the command, so no process owns it
+
+
+def cli_owner() -> str:
+    """Whose stack the `chaos` commands act on. Tests set ``CHAOS_STACK_OWNER`` to their own
+    ``host:pid``, so they never touch a person's stack, and a killed test run's stack is reaped."""
+    return os.environ.get("CHAOS_STACK_OWNER") or CLI_OWNER
 SCALABLE = ("api", "worker")
 DEPENDENCIES = {"redis": "redis:6379", "postgres": "postgres:5432"}
 TOXIPROXY_API_PORT = 8474
@@ -106,8 +115,9 @@ class Cluster:
 
     def __init__(self, *, run_id: str | None = None, environment: dict[str, str] | None = None,
                  compose_file: Path = COMPOSE_FILE, overrides: tuple[Path, ...] = (), allow_remote: bool = False,
-                 client: docker.DockerClient | None = None) -> None:
+                 client: docker.DockerClient | None = None, owner: str | None = None) -> None:
         self.run_id = run_id or uuid.uuid4().hex[:8]
+        self.owner = owner or f"{socket.gethostname()}:{os.getpid()}"
         self.environment = dict(environment or {})
         self.compose_file = compose_file
         self.overrides = overrides
@@ -131,16 +141,56 @@ class Cluster:
 
     @property
     def labels(self) -> dict[str, str]:
-        return {PROJECT_LABEL: "billing-chaos", RUN_LABEL: self.run_id,
-                OWNER_LABEL: f"{socket.gethostname()}:{os.getpid()}"}
+        return {PROJECT_LABEL: "billing-chaos", RUN_LABEL: self.run_id, OWNER_LABEL: self.owner}
+
+    @classmethod
+    def attach(cls, *, owner: str | None = None, allow_remote: bool = False,
+               client: docker.DockerClient | None = None) -> "Cluster | None":
+        """The running stack ``owner`` started (by default `chaos up`'s), rebuilt from the engine's
+        labels and the fault proxy's links, so a later command can scale, fault and heal it."""
+        client = client or docker.from_env(timeout=120)
+        owner = owner or cli_owner()
+        networks = client.networks.list(filters={"label": [PROJECT_LABEL, f"{OWNER_LABEL}={owner}"]})
+        if not networks:
+            return None
+        if len(networks) > 1:
+            raise ClusterError(f"{len(networks)} stacks are owned by {owner!r}; remove them with `chaos down`")
+        labels = networks[0].attrs["Labels"]
+        cluster = cls(run_id=labels[RUN_LABEL], environment=json.loads(labels.get(ENVIRONMENT_LABEL, "{}")),
+                      allow_remote=allow_remote, client=client, owner=owner)
+        cluster.network = networks[0]
+        cluster.services = load_services(cluster.compose_file, {**os.environ, **cluster.environment}, ())
+        for container in client.containers.list(all=True, filters={"label": f"{RUN_LABEL}={cluster.run_id}"}):
+            name = container.labels[INSTANCE_LABEL]
+            service = name.rsplit("_", 1)[0]
+            if service in SCALABLE:
+                cluster.instances[name] = Instance(name, service, container,
+                                                   {dependency: f"{name}->{dependency}" for dependency in DEPENDENCIES})
+            else:
+                cluster.fixed[name] = container
+        missing = {"postgres", "redis", "toxiproxy", "lb", "flower"} - set(cluster.fixed)
+        if missing:
+            raise ClusterError(f"the stack {cluster.run_id} lacks {', '.join(sorted(missing))}; "
+                               "remove it with `chaos down` and start again with `chaos up`")
+        cluster.toxiproxy = ToxiproxyClient(cluster.toxiproxy_url, timeout_s=10)
+        proxies = cluster.toxiproxy.proxies()
+        for link, info in proxies.items():
+            port = int(info["listen"].rsplit(":", 1)[1])
+            for free in (cluster._free_client_ports, cluster._free_internal_ports):
+                if port in free:
+                    free.remove(port)
+            if link.startswith("client->") and (instance := cluster.instances.get(link.split("->", 1)[1])):
+                instance.url = f"http://127.0.0.1:{cluster.host_port(cluster.fixed['toxiproxy'], port)}"
+        return cluster
 
     def start(self, api: int = 5, workers: int = 3) -> None:
         """Create the whole stack and wait until every part is healthy and the lb routes to every api."""
         reap_leftovers(self.docker)
         environ = {**os.environ, **self.environment}
         self.services = load_services(self.compose_file, environ, self.overrides)
-        self.network = self.docker.networks.create(f"billing-chaos-{self.run_id}", driver="bridge",
-                                                   labels=self.labels)
+        self.network = self.docker.networks.create(
+            f"billing-chaos-{self.run_id}", driver="bridge",
+            labels={**self.labels, ENVIRONMENT_LABEL: json.dumps(self.environment, sort_keys=True)})
         for name in ("postgres", "redis"):
             self.fixed[name] = self._run(self.services[name], name)
         toxiproxy_ports = {f"{TOXIPROXY_API_PORT}/tcp": ("127.0.0.1", None)}

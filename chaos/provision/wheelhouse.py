@@ -28,10 +28,15 @@ def service_requirements(pyproject: Path) -> list[str]:
     return sorted(data["project"]["optional-dependencies"]["service"])
 
 
-def ensure_wheelhouse(pyproject: Path, cache: Path) -> tuple[Path, list[str]]:
+def wheelhouse_folder(pyproject: Path, cache: Path) -> tuple[Path, list[str]]:
+    """Where the wheelhouse of these requirements is (or will be): its name is their hash."""
     requirements = service_requirements(pyproject)
     key = hashlib.sha256("\n".join(requirements + IMAGE_PYTHON_EXTRAS).encode()).hexdigest()[:16]
-    folder = cache / "wheelhouse" / key
+    return cache / "wheelhouse" / key, requirements
+
+
+def ensure_wheelhouse(pyproject: Path, cache: Path) -> tuple[Path, list[str]]:
+    folder, requirements = wheelhouse_folder(pyproject, cache)
     done_marker = folder / ".complete"
     if done_marker.exists():
         say(f"wheelhouse {folder}: present ({len(list(folder.glob('*.whl')))} wheels)")

@@ -1,0 +1,173 @@
+"""``chaos drill list`` and ``chaos drill run NAME``: on-call drills from the command line.
+
+A drill acts on real containers, so it asks first (or takes ``--yes``), and
+only ever touches containers of the project (the cluster controller acts by
+this run's labels). It uses the stack ``chaos up`` started when there is one
+(and leaves it up, healed), else starts its own and removes it at the end.
+"""
+from __future__ import annotations
+
+import os
+import random
+import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from functools import wraps
+from pathlib import Path
+from typing import Any
+
+import click
+from docker.errors import DockerException
+from requests import RequestException
+from rich.console import Console
+from rich.table import Table
+
+from chaos.cluster.controller import Cluster, cli_owner
+from chaos.drills.runbook import RUNBOOKS, Runbook, RunbookError, load, load_all
+from chaos.provision.errors import ProvisionError
+
+DEFAULT_API, DEFAULT_WORKERS = 3, 2   # small enough for 2 cores, enough for an instance to fail alone
+DEFAULT_ENGINE = "unix:///var/run/docker.sock"
+
+
+def stdin_is_tty() -> bool:
+    return sys.stdin.isatty()
+
+
+def one_line_errors(command: Callable[..., Any]) -> Callable[..., Any]:
+    """On call, a traceback is the wrong answer: every error is one line and a non-zero exit."""
+    @wraps(command)
+    def run(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return command(*args, **kwargs)
+        except (ProvisionError, RunbookError) as exc:   # ClusterError is a ProvisionError
+            raise click.ClickException(str(exc)) from None
+        except DockerException as exc:
+            raise click.ClickException(f"the Docker engine did not answer ({str(exc).splitlines()[0][:160]}); "
+                                       "run `chaos provision` (as root it starts one)") from None
+        except RequestException as exc:
+            raise click.ClickException(f"the stack did not answer ({type(exc).__name__}); "
+                                       "try `chaos status`") from None
+    return run
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def drill() -> None:
+    """On-call drills: a runbook narrated step by step against a real cluster, then judged.
+
+    \b
+    Example:
+      chaos drill list
+      chaos drill run api-cut-off-from-redis          # waits for Enter between steps
+      chaos drill run worker-killed-mid-invoice --auto --yes   # unattended, for CI
+    """
+
+
+@drill.command("list")
+@one_line_errors
+def list_drills() -> None:
+    """The drills: name, title and situation.
+
+    \b
+    Example:
+      chaos drill list
+    """
+    table = Table(title_justify="left")
+    table.add_column("drill", no_wrap=True)
+    table.add_column("title")
+    table.add_column("situation")
+    for name, runbook in load_all().items():
+        table.add_row(name, runbook.title, runbook.headline)
+    Console(highlight=False).print(table)
+
+
+@drill.command("run")
+@click.argument("name")
+@click.option("--auto", is_flag=True, help="run unattended: no waiting between steps (CI)")
+@click.option("--yes", is_flag=True, help="do not ask before faulting containers")
+@click.option("--api", type=click.IntRange(1, 10), default=None,
+              help=f"api instances of a cluster the drill starts (default {DEFAULT_API})")
+@click.option("--workers", type=click.IntRange(1, 10), default=None,
+              help=f"Celery workers of a cluster the drill starts (default {DEFAULT_WORKERS})")
+@click.option("--report-dir", default="reports", show_default=True, type=click.Path(path_type=Path),
+              help="where the drill's report goes")
+@click.option("--keep", is_flag=True, help="leave a cluster the drill started up afterwards")
+@click.option("--seed", type=int, default=None, help="replay a drill's workload choices")
+@one_line_errors
+def run_drill(name: str, auto: bool, yes: bool, api: int | None, workers: int | None, report_dir: Path,
+              keep: bool, seed: int | None) -> None:
+    """Run the drill NAME: narrate each step, do it, then heal, check and print the verdict.
+
+    Interactive by default: it waits for Enter before each step (q stops,
+    heals and checks what ran). Uses the stack of `chaos up` if there is one
+    and leaves it up, healed; otherwise it starts a cluster (about a minute)
+    and removes it at the end unless --keep. Exits 0 only when the verdict
+    is SAFE.
+
+    \b
+    Example:
+      chaos drill run lock-holder-paused-past-expiry
+      chaos drill run slow-database --auto --yes --report-dir reports
+    """
+    runbook = find(name)
+    if not auto and not stdin_is_tty():
+        raise click.ClickException("an interactive drill needs a terminal; pass --auto to run it unattended")
+    if not yes:
+        if not stdin_is_tty():
+            raise click.ClickException("no terminal to confirm on: pass --yes to fault containers without asking")
+        engine = os.environ.get("DOCKER_HOST") or DEFAULT_ENGINE
+        if not click.confirm(f"This drill will kill, pause and cut containers labelled billing-chaos on {engine}. "
+                             "Go on?", default=False):
+            raise click.ClickException("nothing was done")
+    console = Console(highlight=False)
+    seed = seed if seed is not None else random.SystemRandom().randrange(1, 2**31)
+    with cluster_for(console, api, workers, keep) as (cluster, how):
+        from chaos.drills.engine import Drill
+
+        result = Drill(runbook, cluster, console=console, auto=auto, seed=seed, report_dir=report_dir,
+                       settings={"cluster": how, "api": len(cluster.of("api")),
+                                 "workers": len(cluster.of("worker"))}).run()
+    if not result.safe:
+        sys.exit(1)
+
+
+def find(name: str) -> Runbook:
+    """The runbook of one drill (another drill's broken runbook does not stop this one)."""
+    known = sorted(path.stem for path in RUNBOOKS.glob("*.md"))
+    if name not in known:
+        raise click.ClickException(f"no drill {name!r}; drills: {', '.join(known) or f'none in {RUNBOOKS}'}")
+    return load(RUNBOOKS / f"{name}.md")
+
+
+@contextmanager
+def cluster_for(console: Console, api: int | None, workers: int | None,
+                keep: bool) -> Iterator[tuple[Cluster, str]]:
+    """The stack of `chaos up` (left up), or a cluster of the drill's own (removed unless ``keep``)."""
+    attached = Cluster.attach()
+    if attached is not None:
+        if api is not None or workers is not None:
+            console.print(f"using the running stack {attached.run_id} as it is; --api and --workers size only a "
+                          "cluster the drill starts")
+        yield attached, "attached"
+        return
+    from chaos.provision.pipeline import provision
+
+    api, workers = api or DEFAULT_API, workers or DEFAULT_WORKERS
+    console.print(f"no stack is up (`chaos up`): starting one of {api} api + {workers} workers for this drill "
+                  "(about a minute) ...", soft_wrap=True)
+    started = time.monotonic()
+    provision()
+    # kept, it becomes the stack `chaos status`, `fault`, `heal` and `down` act on; else this
+    # process owns it, so that a killed drill's cluster is reaped by the next run
+    cluster = Cluster(owner=cli_owner() if keep else None)
+    try:
+        cluster.start(api=api, workers=workers)
+        console.print(f"cluster {cluster.run_id} is up in {time.monotonic() - started:.0f} s")
+        yield cluster, "own"
+    finally:
+        if keep:
+            console.print(f"the cluster {cluster.run_id} stays up (--keep): `chaos status` shows it, "
+                          "`chaos down` removes it", soft_wrap=True)
+        else:
+            cluster.remove()

@@ -1,0 +1,652 @@
+"""The background workloads a runbook starts, each from set-up to the checkers that judge it.
+
+A workload is what the scenarios do in one test body, cut at the places a
+drill needs to stop: ``setup`` makes its users, event or subscriptions
+through the admin client; ``start`` drives the operations with
+``run_clients`` in a background thread, recording into the drill's history;
+``wait`` lets it finish (and, for async work, lets the tasks settle);
+``final_reads`` reads back what the service kept, after healing; ``checks``
+names the checkers that judge the history against those reads.
+
+A workload is bounded by its clients and its seconds. The seconds are drill
+time: the engine adds the time an operator spends reading at a prompt
+(``extend``), so an interactive drill sees the load it describes however
+slowly the operator reads. Users are new for every drill run (a prefix with
+the run id), so a drill on a stack someone else started needs no data reset.
+"""
+from __future__ import annotations
+
+import itertools
+import os
+import random
+import threading
+import time
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from functools import partial
+from typing import Any, ClassVar
+
+import requests
+
+from chaos.checkers import async_invoices, capacity, distribution, idempotency, invoices, locks
+from chaos.checkers.result import Anomaly, Result, verdict
+from chaos.cluster.controller import Cluster
+from chaos.history import Op, Recorder, nemesis_windows, pairs
+from chaos.workload import operations as ops
+from chaos.workload.client import BillingClient
+from chaos.workload.operations import Operation
+from chaos.workload.runner import Client, run_clients
+
+Number = int | float
+Check = Callable[[], Result]
+MAX_EXTENSION_S = 600.0     # the longest an operator may keep a workload going by reading slowly
+JOIN_GRACE_S = 60.0         # in-flight calls finish within their client timeout (30 s) plus a hold
+POOL_OVERFLOW = 10          # billing's SQLAlchemy max_overflow (DESIGN: size 20, overflow 10)
+FINISHED = frozenset({"SUCCESS", "FAILURE"})
+ADMIN_EMAIL = os.environ.get("ADMIN_EMAIL", "admin@billing.test")        # the compose file's defaults
+ADMIN_PASSWORD = os.environ.get("ADMIN_PASSWORD", "admin-password")
+
+
+class WorkloadError(ValueError):
+    """A workload could not be set up, started or read back; one line saying why."""
+
+
+@dataclass(frozen=True)
+class Param:
+    name: str
+    type: type[int] | type[float]
+    default: Number
+    help: str
+
+    def parse(self, kind: str, text: str) -> Number:
+        try:
+            value = self.type(text)
+        except ValueError:
+            whole = "a whole number" if self.type is int else "a number"
+            raise WorkloadError(f"workload {kind}: {self.name}= must be {whole}, not {text!r}") from None
+        if value < 0 or (self.name in ("clients", "seconds", "count", "users", "subscriptions") and value == 0):
+            raise WorkloadError(f"workload {kind}: {self.name}= must be more than 0, not {text!r}")
+        return value
+
+
+@dataclass
+class Context:
+    """What every workload of one drill run shares."""
+
+    cluster: Cluster
+    recorder: Recorder
+    admin: Callable[[], BillingClient]   # logged in on first use: a drill without load needs no service
+    seed: int
+    prefix: str                          # unique per drill run: users of earlier runs never collide
+
+
+def period(n: int) -> str:
+    """The n-th billing period from 2001-01: keys a workload can count through."""
+    return f"{2001 + n // 12}-{n % 12 + 1:02d}"
+
+
+def read_json(call: Callable[[], requests.Response], what: str, attempts: int = 5) -> Any:
+    """A final read, retried: right after a heal or a scale-down the lb may drop one request."""
+    problem = ""
+    for attempt in range(attempts):
+        try:
+            response = call()
+            if response.status_code in (200, 201):
+                return response.json()
+            problem = f"{response.status_code} {response.text[:120]}"
+        except requests.RequestException as exc:
+            problem = type(exc).__name__
+        if attempt < attempts - 1:
+            time.sleep(1.0)
+    raise WorkloadError(f"could not read {what}: {problem}")
+
+
+def admin_client(base_url: str) -> BillingClient:
+    """The admin, logged in through ``base_url`` (the lb): set-up calls and final reads."""
+    client = BillingClient(base_url)
+    read_json(partial(client.login, ADMIN_EMAIL, ADMIN_PASSWORD), "the admin login (is the stack healthy?)")
+    return client
+
+
+def final_invoices(admin: BillingClient, user_ids: Iterable[int]) -> dict[int, list[dict[str, Any]]]:
+    """The final read: every invoice of every user, after the faults healed."""
+    return {user: read_json(partial(admin.invoices, user), f"the invoices of user {user}")
+            for user in sorted(set(user_ids))}
+
+
+def bulk_users(admin: BillingClient, count: int, prefix: str) -> tuple[list[int], str]:
+    """``count`` new users in one call (test endpoint): their ids (in email order) and password."""
+    body = read_json(partial(admin.bulk_users, count, prefix), f"{count} new users")
+    return list(body["user_ids"]), str(body["password"])
+
+
+class Workload:
+    """One kind of background load. Subclasses set ``kind``, ``summary``, ``params`` and the hooks."""
+
+    kind: ClassVar[str]
+    summary: ClassVar[str]
+    params: ClassVar[tuple[Param, ...]]
+
+    def __init__(self, context: Context, values: Mapping[str, Number] | None = None) -> None:
+        self.context = context
+        self.values: dict[str, Number] = {p.name: (values or {}).get(p.name, p.default) for p in self.params}
+        self.rng = random.Random(f"{context.seed}:{self.kind}")
+        self.processes: set[str] = set()
+        self.error: BaseException | None = None
+        self._stop = threading.Event()
+        self._deadline = 0.0
+        self._thread: threading.Thread | None = None
+        self._waited: str | None = None
+
+    # the runbook's parameters
+
+    @classmethod
+    def parse_params(cls, words: Iterable[str]) -> dict[str, Number]:
+        known = {p.name: p for p in cls.params}
+        values: dict[str, Number] = {}
+        for word in words:
+            name, equals, text = word.partition("=")
+            if not equals or name not in known:
+                raise WorkloadError(f"workload {cls.kind} takes {cls.allowed()}; not {word!r}")
+            if name in values:
+                raise WorkloadError(f"workload {cls.kind}: {name}= is given twice")
+            values[name] = known[name].parse(cls.kind, text)
+        return values
+
+    @classmethod
+    def allowed(cls) -> str:
+        return ", ".join(f"{p.name}= (default {p.default})" for p in cls.params)
+
+    # life cycle
+
+    def setup(self) -> str:
+        """Create what the operations need; return what was made, for the narration."""
+        return ""
+
+    def clients(self) -> list[Client]:
+        raise NotImplementedError
+
+    def start(self) -> None:
+        """Drive the operations in a background thread, bounded by ``seconds`` of drill time."""
+        clients = self.clients()
+        self.processes.update(c.process for c in clients)
+        self._deadline = time.monotonic() + float(self.values.get("seconds", 60))
+        self._thread = threading.Thread(target=self._drive, args=(clients,), name=f"workload-{self.kind}",
+                                        daemon=True)
+        self._thread.start()
+
+    def _drive(self, clients: list[Client]) -> None:
+        try:
+            self.run(clients)
+        except BaseException as exc:  # reported by wait(); the drill still heals and checks
+            self.error = exc
+
+    def run(self, clients: list[Client]) -> None:
+        run_clients(self.context.recorder, clients,
+                    time_limit_s=float(self.values.get("seconds", 60)) + MAX_EXTENSION_S)
+
+    @property
+    def running(self) -> bool:
+        return not self._stop.is_set() and time.monotonic() < self._deadline
+
+    def extend(self, seconds: float) -> None:
+        """Time the operator spent at a prompt does not count against the workload."""
+        self._deadline += seconds
+
+    def stop(self) -> None:
+        """End early (the operator quit, or an error): each client finishes its call in flight."""
+        self._stop.set()
+
+    def paced(self, make: Callable[[], Operation], think_s: float) -> Iterator[Operation]:
+        """Operations made one at a time while the workload runs, ``think_s`` apart."""
+        first = True
+        while self.running:
+            if not first and think_s > 0 and self._stop.wait(think_s):
+                return
+            if not self.running:
+                return
+            first = False
+            yield make()
+
+    def waiting_note(self) -> str:
+        left = max(0.0, self._deadline - time.monotonic())
+        if self._thread is None or not self._thread.is_alive() or left < 1:
+            return f"{self.kind}: finishing the calls in flight"
+        return f"{self.kind}: {left:.0f} s of load left"
+
+    def wait(self) -> str:
+        """Until the load is over (idempotent); returns what it did, for the narration."""
+        if self._waited is not None:
+            return self._waited
+        if self._thread is not None:
+            self._thread.join(max(0.0, self._deadline - time.monotonic()) + JOIN_GRACE_S)
+            if self._thread.is_alive():
+                self.stop()
+                self._thread.join(JOIN_GRACE_S)
+        if self.error is not None:
+            raise WorkloadError(f"workload {self.kind} failed: {type(self.error).__name__}: {self.error}")
+        self._waited = f"{self.kind}: {self.outcomes()}{self.after_wait()}"
+        return self._waited
+
+    def after_wait(self) -> str:
+        """More to do once the clients stopped (async tasks settle); returns more narration."""
+        return ""
+
+    def outcomes(self) -> str:
+        done = [op for op in self.context.recorder.completions() if op.process in self.processes]
+        counts = Counter(op.type for op in done)
+        errors = Counter(op.error or str(op.status) for op in done if op.type != "ok")
+        common = ", ".join(f"{error} x{n}" for error, n in errors.most_common(3))
+        return (f"{len(done)} operations ({counts['ok']} ok, {counts['fail']} fail, {counts['info']} info)"
+                + (f"; most frequent errors: {common}" if common else ""))
+
+    def final_reads(self) -> Any:
+        return None
+
+    def checks(self, history: Sequence[Op], final: Any) -> dict[str, Check]:
+        raise NotImplementedError
+
+    # helpers for subclasses
+
+    @property
+    def admin(self) -> BillingClient:
+        return self.context.admin()
+
+    def instance_urls(self, minimum: int = 1) -> list[tuple[str, str]]:
+        """(name, url) of each api instance's own client link, api_1 first."""
+        urls = list(self.context.cluster.api_urls().items())
+        if len(urls) < minimum:
+            raise WorkloadError(f"workload {self.kind} needs at least {minimum} api instances, the cluster has "
+                                f"{len(urls)}; start the drill with --api {minimum}")
+        return urls
+
+    def spread(self, count: int, operations: Callable[[int], Iterable[Operation]],
+               token: Callable[[int], str | None] | None = None) -> list[Client]:
+        """``count`` clients round-robin over the api instances' own links, each its own session."""
+        urls = [url for _, url in self.instance_urls()]
+        tokens = [token(i) if token else self.admin.token for i in range(count)]
+        return [Client(f"{self.kind}-{i}", BillingClient(urls[i % len(urls)], tokens[i]), operations(i))
+                for i in range(count)]
+
+
+class Invoices(Workload):
+    """Sync generate-invoice calls; every key asked ``dup`` times at once over different instances."""
+
+    kind = "invoices"
+    summary = "sync invoices over every api instance's own link, each key asked by several clients at once"
+    params = (Param("clients", int, 6, "concurrent clients, round-robin over the api instances"),
+              Param("seconds", float, 30, "how long the load runs"),
+              Param("users", int, 20, "new users whose invoices are generated"),
+              Param("dup", int, 3, "how many calls ask for each (user, period) key"),
+              Param("think_ms", int, 200, "pause between one client's calls"))
+
+    def setup(self) -> str:
+        self.users, _ = bulk_users(self.admin, int(self.values["users"]), f"{self.context.prefix}-invoices")
+        self.rng.shuffle(self.users)   # the seed decides which users are asked for first
+        self._keys = itertools.count()
+        return f"{len(self.users)} new users; keys (user, period) taken in turn, each by {self.values['dup']} calls"
+
+    def _next(self) -> Operation:
+        n = next(self._keys) // int(self.values["dup"])
+        return ops.generate_invoice(self.users[n % len(self.users)], period(n // len(self.users)))
+
+    def clients(self) -> list[Client]:
+        think = float(self.values["think_ms"]) / 1000
+        return self.spread(int(self.values["clients"]), lambda _: self.paced(self._next, think))
+
+    def final_reads(self) -> Any:
+        return final_invoices(self.admin, self.users)
+
+    def checks(self, history: Sequence[Op], final: Any) -> dict[str, Check]:
+        return {"invoices": partial(invoices.check, history, final),
+                "fails_closed": partial(cut_off_fails_closed, history)}
+
+
+class AsyncInvoices(Workload):
+    """One async invoice per new user; then the tasks settle (a killed worker's come back after the
+    visibility timeout)."""
+
+    kind = "async-invoices"
+    summary = "async invoices (202 + a Celery task), one per new user; waits until the tasks settle"
+    params = (Param("clients", int, 3, "concurrent submitters"),
+              Param("count", int, 6, "async invoice requests, one per new user"),
+              Param("hold_s", float, 3.0, "each task's work before its write (test parameter)"),
+              Param("linger_s", float, 3.0, "each task's wait after its write, before the ack (test parameter)"),
+              Param("settle_s", float, 90.0, "how long to wait for the tasks to finish"),
+              Param("seconds", float, 30, "the longest the submissions may take"))
+
+    def setup(self) -> str:
+        self.users, _ = bulk_users(self.admin, int(self.values["count"]), f"{self.context.prefix}-async")
+        return f"{len(self.users)} new users, one async invoice each (period {period(0)})"
+
+    def clients(self) -> list[Client]:
+        count = min(int(self.values["clients"]), len(self.users))
+        test = {"hold_s": float(self.values["hold_s"]), "linger_s": float(self.values["linger_s"])}
+        return self.spread(count, lambda i: (ops.generate_invoice_async(user, period(0), **test)
+                                             for user in self.users[i::count] if self.running))
+
+    def waiting_note(self) -> str:
+        return (f"{self.kind}: waiting up to {self.values['settle_s']:.0f} s for the tasks to finish (a killed "
+                "worker's tasks come back after the 30 s visibility timeout; Ctrl-C stops waiting)")
+
+    def task_ids(self) -> list[str]:
+        return [op.value["task_id"] for op in self.context.recorder.completions()
+                if op.process in self.processes and op.type == "ok" and op.value.get("task_id")]
+
+    def after_wait(self) -> str:
+        started = time.monotonic()
+        states = settle(self.admin, self.task_ids(), float(self.values["settle_s"]))
+        self._mark_workers()
+        return (f"; {len(states)} tasks accepted, {dict(Counter(states.values()))} after "
+                f"{time.monotonic() - started:.0f} s")
+
+    def _mark_workers(self) -> None:
+        """The worker that ran each task, for the report's work-per-worker (best effort)."""
+        for op in self.context.recorder.completions():
+            if op.process in self.processes and op.type == "ok" and op.value.get("task_id"):
+                try:
+                    result = self.admin.task(op.value["task_id"]).json().get("result")
+                except (requests.RequestException, ValueError):
+                    continue
+                if isinstance(result, dict) and result.get("worker"):
+                    op.value["worker"] = result["worker"]
+
+    def final_reads(self) -> Any:
+        return final_invoices(self.admin, self.users)
+
+    def checks(self, history: Sequence[Op], final: Any) -> dict[str, Check]:
+        return {"async_invoices": partial(async_invoices.check, history, final)}
+
+
+def settle(admin: BillingClient, task_ids: list[str], timeout_s: float) -> dict[str, str]:
+    """Poll task states until every task finished or the time is up (the checker judges either way)."""
+    deadline = time.monotonic() + timeout_s
+    states: dict[str, str] = {}
+    while True:
+        for task_id in task_ids:
+            if states.get(task_id) not in FINISHED:
+                try:
+                    states[task_id] = admin.task(task_id).json().get("state", "?")
+                except (requests.RequestException, ValueError):
+                    states[task_id] = "?"
+        if all(state in FINISHED for state in states.values()) or time.monotonic() > deadline:
+            return states
+        time.sleep(1.0)
+
+
+class Tickets(Workload):
+    """Buyers of one event's tickets on every instance, until sold out and beyond."""
+
+    kind = "tickets"
+    summary = "ticket purchases for one new event over every api instance; sold out before the end"
+    params = (Param("clients", int, 3, "concurrent buyers, round-robin over the api instances"),
+              Param("seconds", float, 30, "how long the load runs"),
+              Param("capacity", int, 100, "the event's tickets"),
+              Param("think_ms", int, 500, "pause between one buyer's purchases"))
+
+    def setup(self) -> str:
+        created = read_json(partial(self.admin.create_event, int(self.values["capacity"]),
+                                    f"{self.context.prefix}-event"), "a new event")
+        self.event_id = int(created["event_id"])
+        return f"event {self.event_id} with {self.values['capacity']} tickets"
+
+    def clients(self) -> list[Client]:
+        think = float(self.values["think_ms"]) / 1000
+        return self.spread(int(self.values["clients"]),
+                           lambda _: self.paced(lambda: ops.purchase_ticket(self.event_id), think))
+
+    def final_reads(self) -> Any:
+        return {"events": {self.event_id: read_json(partial(self.admin.event, self.event_id),
+                                                    f"event {self.event_id}")}}
+
+    def checks(self, history: Sequence[Op], final: Any) -> dict[str, Check]:
+        return {"capacity": partial(capacity.check, history, final)}
+
+
+class LockContention(Workload):
+    """A slow holder keeps one invoice lock on api_1 while contenders on the other instances ask for
+    the same invoice: the drill pauses the holder past the lock's expiry."""
+
+    kind = "lock-contention"
+    summary = ("a slow invoice holding its lock on api_1 (hold_s), and contenders for the same invoice on "
+               "the other instances")
+    params = (Param("hold_s", float, 3.0, "how long the holder keeps the lock before its write"),
+              Param("clients", int, 2, "contenders, round-robin over api_2, api_3, ..."),
+              Param("seconds", float, 24, "how long the contenders keep asking"),
+              Param("think_ms", int, 1000, "pause between one contender's calls"))
+    HOLDER_HEAD_START_S = 0.5   # the holder takes the lock before any contender asks
+
+    def setup(self) -> str:
+        (self.user,), _ = bulk_users(self.admin, 1, f"{self.context.prefix}-lock")
+        self.period = period(0)
+        (self.holder_name, self.holder_url), *self.others = self.instance_urls(minimum=2)
+        return (f"user {self.user}, period {self.period}: the holder on {self.holder_name}, contenders on "
+                f"{', '.join(name for name, _ in self.others)}")
+
+    def clients(self) -> list[Client]:
+        think = float(self.values["think_ms"]) / 1000
+        holder = Client("lock-holder", BillingClient(self.holder_url, self.admin.token, timeout_s=120),
+                        iter([ops.slow_invoice(self.user, self.period, float(self.values["hold_s"]))]))
+        contenders = [Client(f"lock-contender-{i}", BillingClient(self.others[i % len(self.others)][1],
+                                                                  self.admin.token),
+                             self.paced(lambda: ops.generate_invoice(self.user, self.period), think))
+                      for i in range(int(self.values["clients"]))]
+        return [holder, *contenders]
+
+    def run(self, clients: list[Client]) -> None:
+        holder, *contenders = clients
+        holding = threading.Thread(target=run_clients, args=(self.context.recorder, [holder]),
+                                   kwargs={"time_limit_s": MAX_EXTENSION_S}, name="lock-holder", daemon=True)
+        holding.start()
+        self._stop.wait(self.HOLDER_HEAD_START_S)
+        run_clients(self.context.recorder, contenders,
+                    time_limit_s=float(self.values["seconds"]) + MAX_EXTENSION_S)
+        holding.join(MAX_EXTENSION_S)
+
+    def final_reads(self) -> Any:
+        key = f"invoice:{self.user}:{self.period}"
+        journal = read_json(self.admin.lock_events, "the lock journal")
+        return {"invoices": final_invoices(self.admin, [self.user]),
+                "lock_events": [event for event in journal if event.get("key") == key]}
+
+    def checks(self, history: Sequence[Op], final: Any) -> dict[str, Check]:
+        return {"locks": partial(locks.check, final["lock_events"]),
+                "invoices": partial(invoices.check, history, final["invoices"])}
+
+
+class Reads(Workload):
+    """Reads of the tariff plans through the lb: what a scale change must not disturb."""
+
+    kind = "reads"
+    summary = "reads through the lb (GET /api/tariff_plans); every api instance must get its share"
+    params = (Param("clients", int, 8, "concurrent readers, each its own session"),
+              Param("seconds", float, 30, "how long the load runs"),
+              Param("think_ms", int, 50, "pause between one reader's calls"))
+
+    def clients(self) -> list[Client]:
+        think = float(self.values["think_ms"]) / 1000
+        return [Client(f"reads-{i}", BillingClient(self.context.cluster.lb_url), self.paced(ops.read_plans, think))
+                for i in range(int(self.values["clients"]))]
+
+    def after_wait(self) -> str:
+        self.api_at_end = len(self.context.cluster.of("api"))
+        return ""
+
+    def checks(self, history: Sequence[Op], final: Any) -> dict[str, Check]:
+        expected = getattr(self, "api_at_end", None) or len(self.context.cluster.of("api"))
+        return {"distribution": partial(distribution.check, history, min_instances=expected),
+                "errors": partial(errors_outside_faults, history, ("read",))}
+
+
+class Pool(Workload):
+    """Each api instance's database pool, sampled through its own link: what a slow database fills."""
+
+    kind = "pool"
+    summary = "samples GET /api/metrics/db-pool on every api instance (checked out, overflow)"
+    params = (Param("seconds", float, 30, "how long to sample"),
+              Param("every_ms", int, 1000, "pause between one instance's samples"))
+
+    def clients(self) -> list[Client]:
+        self.samples: list[dict[str, Any]] = []
+        every = float(self.values["every_ms"]) / 1000
+        sample = Operation("pool_metrics", {}, self._sample, write=False)
+        return [Client(f"pool-{name}", BillingClient(url), self.paced(lambda: sample, every))
+                for name, url in self.instance_urls()]
+
+    def _sample(self, client: BillingClient) -> requests.Response:
+        response = client.pool_metrics()
+        if response.status_code == 200:
+            self.samples.append({"t": self.context.recorder.elapsed_ns(), **response.json()})
+        return response
+
+    def final_reads(self) -> Any:
+        return getattr(self, "samples", [])
+
+    def checks(self, history: Sequence[Op], final: Any) -> dict[str, Check]:
+        return {"pool": partial(pool_check, final)}
+
+
+class Activations(Workload):
+    """Subscriptions activated with an Idempotency-Key, the same key from several clients and instances,
+    the first call held in flight so the others meet it."""
+
+    kind = "activations"
+    summary = "idempotent activations: each subscription's key sent again and again from every instance"
+    params = (Param("subscriptions", int, 2, "new users, each with one pending subscription"),
+              Param("clients", int, 4, "concurrent clients, round-robin over subscriptions and instances"),
+              Param("seconds", float, 20, "how long the load runs"),
+              Param("think_ms", int, 500, "pause between one client's calls"),
+              Param("hold_s", float, 1.0, "each client's first call keeps the key in flight that long"))
+
+    def setup(self) -> str:
+        count = int(self.values["subscriptions"])
+        prefix = f"{self.context.prefix}-activations"
+        self.users, password = bulk_users(self.admin, count, prefix)
+        plans = read_json(self.admin.tariff_plans, "the tariff plans")
+        plan = int(plans[0]["id"])
+        self.subscriptions: list[tuple[int, str, int]] = []  # (subscription, token, user)
+        for i in range(count):
+            with BillingClient(self.context.cluster.lb_url) as client:
+                login = read_json(partial(client.login, f"{prefix}-{i}@bulk.test", password), "a login")
+                client.token = login["access_token"]
+                made = read_json(partial(client.subscribe, plan), "a new subscription")
+                self.subscriptions.append((int(made["subscription_id"]), client.token, int(login["user_id"])))
+        return f"{count} users with one pending subscription each (plan {plan})"
+
+    def clients(self) -> list[Client]:
+        think = float(self.values["think_ms"]) / 1000
+        hold = float(self.values["hold_s"])
+
+        def calls(i: int) -> Iterator[Operation]:
+            subscription = self.subscriptions[i % len(self.subscriptions)][0]
+            key = f"{self.context.prefix}-key-{subscription}"
+            first = [True]
+
+            def make() -> Operation:
+                held, first[0] = hold if first[0] else 0.0, False
+                return ops.activate(subscription, key, hold_s=held)
+            return self.paced(make, think)
+
+        return self.spread(int(self.values["clients"]), calls,
+                           token=lambda i: self.subscriptions[i % len(self.subscriptions)][1])
+
+    def final_reads(self) -> Any:
+        reads: dict[int, list[dict[str, Any]]] = {subscription: [] for subscription, _, _ in self.subscriptions}
+        for user, made in final_invoices(self.admin, [user for _, _, user in self.subscriptions]).items():
+            for invoice in made:
+                if str(invoice.get("period", "")).startswith("activation-"):
+                    reads.setdefault(int(invoice["period"].split("-", 1)[1]), []).append(invoice)
+        return reads
+
+    def checks(self, history: Sequence[Op], final: Any) -> dict[str, Check]:
+        return {"idempotency": partial(idempotency.check, history, final)}
+
+
+WORKLOADS: Mapping[str, type[Workload]] = {w.kind: w for w in (
+    Invoices, AsyncInvoices, Tickets, LockContention, Reads, Pool, Activations)}
+
+
+# Checks only drills need so far. They are pure functions of the history like every checker
+# (they would sit in chaos/checkers/ once a scenario wants them).
+
+# which operations need which dependency: an instance cut off from it must not succeed at them
+NEEDS: Mapping[str, frozenset[str]] = {
+    "redis": frozenset({"generate_invoice"}),          # the invoice lock lives in Redis: fail closed
+    "postgres": frozenset({"generate_invoice", "purchase_ticket", "book_slot", "activate"}),
+}
+
+
+def cut_off_fails_closed(history: Sequence[Op], grace_s: float = 1.0) -> Result:
+    """No instance succeeds at a call whose dependency it was cut off from (a partition on
+    ``api_i->redis`` or ``api_i->postgres``). Calls that began within ``grace_s`` of the cut may
+    have held a connection from before it, so they are not judged. ``unknown`` when there was a
+    cut but no call reached the instance during it: the drill did not exercise the claim."""
+    windows = [w for w in nemesis_windows(history) if w.fault.get("fault") == "partition"
+               and str(w.fault.get("target", "")).partition("->")[2] in NEEDS]
+    anomalies: list[Anomaly] = []
+    refused: Counter[str] = Counter()
+    judged = 0
+    calls = pairs(history) if windows else []
+    for window in windows:
+        party, _, dependency = str(window.fault["target"]).partition("->")
+        for pair in calls:
+            done = pair.completion
+            if (pair.invoke.f not in NEEDS[dependency] or done.instance != party
+                    or pair.invoke.time < window.start + grace_s * 1e9
+                    or (window.stop is not None and done.time > window.stop)):
+                continue
+            judged += 1
+            if done.type == "ok":
+                anomalies.append(Anomaly("ok_while_cut_off", f"{party} answered {done.status} to {pair.invoke.f} "
+                                         f"{pair.invoke.value} while cut off from {dependency}",
+                                         (pair.invoke.index, done.index)))
+            else:
+                refused[f"{done.status} {done.error}"] += 1
+    stats = {"cuts": [w.label for w in windows], "judged": judged, "refused": dict(refused)}
+    return Result("fails_closed", verdict(anomalies, unknown=bool(windows) and judged == 0), anomalies, stats)
+
+
+def errors_outside_faults(history: Sequence[Op], fs: Iterable[str], grace_s: float = 2.0) -> Result:
+    """Calls of ``fs`` that failed or ended unknown outside every fault window (plus ``grace_s``
+    after it, while the lb and the pools catch up): errors nothing in the drill explains."""
+    wanted = set(fs)
+    windows = nemesis_windows(history)
+    anomalies: list[Anomaly] = []
+    inside: Counter[str] = Counter()
+    calls = 0
+    for pair in pairs(history):
+        if pair.invoke.f not in wanted:
+            continue
+        calls += 1
+        done = pair.completion
+        if done.type == "ok":
+            continue
+        explained = any(w.start <= done.time and (w.stop is None or pair.invoke.time <= w.stop + grace_s * 1e9)
+                        for w in windows)
+        if explained:
+            inside[f"{done.status} {done.error}"] += 1
+        else:
+            anomalies.append(Anomaly("error_outside_fault", f"{pair.invoke.f} ended {done.type} ({done.status} "
+                                     f"{done.error}) with no fault in force", (pair.invoke.index, done.index)))
+    return Result("errors", verdict(anomalies, unknown=calls == 0), anomalies,
+                  {"calls": calls, "errors_during_faults": dict(inside), "errors_outside": len(anomalies)})
+
+
+def pool_check(samples: Sequence[Mapping[str, Any]]) -> Result:
+    """No instance ran out of database connections: checked out stays below size + overflow.
+    The stats (the most each instance had checked out) are what the slow-database drill shows."""
+    most: dict[str, int] = defaultdict(int)
+    size: dict[str, int] = {}
+    anomalies: list[Anomaly] = []
+    for sample in samples:
+        name = str(sample.get("instance"))
+        most[name] = max(most[name], int(sample.get("checkedout", 0)))
+        size[name] = int(sample.get("pool_size", 0))
+    for name, peak in sorted(most.items()):
+        if size[name] and peak >= size[name] + POOL_OVERFLOW:
+            anomalies.append(Anomaly("pool_exhausted", f"{name} had {peak} connections checked out, its pool "
+                                     f"holds {size[name]} + {POOL_OVERFLOW} overflow"))
+    return Result("pool", verdict(anomalies, unknown=not samples), anomalies,
+                  {"samples": len(samples), "pool_size": dict(sorted(size.items())),
+                   "most_checked_out": dict(sorted(most.items()))})

@@ -1,0 +1,58 @@
+"""Realistic load: the seed's ``scenarios/realistic_load.py``, against the contract.
+
+Eight normal users for every two power users, with the seed's waits and task
+weights. Fixed from the seed: both log in (its users never did, so the
+profile and subscription calls were 401s), subscriptions carry a
+``payment_method`` and a plan the service serves (it sent neither, and drew
+ids 1..10 whether or not they existed), bookings name a ``slot_id`` an admin
+made, and a full slot is the correct ``slot_full`` answer. The seed's
+start/stop prints are gone: Locust's summary and the runner's CSV say it.
+"""
+from __future__ import annotations
+
+from locust import between, task
+
+from scenarios.load import Catalogue, ContractUser
+
+# Both classes book from the same five slots (the seed's service ids 1..5).
+CATALOGUE = Catalogue(slots=5, slot_capacity=5)
+
+
+class NormalUser(ContractUser):
+    """Normal user behaviour (80% of traffic)."""
+
+    weight = 8
+    wait_time = between(2, 5)
+    catalogue = CATALOGUE
+
+    @task(5)
+    def browse(self) -> None:
+        self.fetch_plans()
+
+    @task(2)
+    def view_profile(self) -> None:
+        self.check_profile()
+
+    @task(1)
+    def create_subscription(self) -> None:
+        self.new_subscription()
+
+
+class PowerUser(ContractUser):
+    """Power user (20% of traffic, more activity)."""
+
+    weight = 2
+    wait_time = between(1, 2)
+    catalogue = CATALOGUE
+
+    @task(3)
+    def frequent_browsing(self) -> None:
+        self.fetch_plans()
+
+    @task(2)
+    def manage_subscriptions(self) -> None:
+        self.call("GET", "/api/subscriptions", name="/api/subscriptions", ok=(200,))
+
+    @task(1)
+    def create_bookings(self) -> None:
+        self.book_a_slot()
