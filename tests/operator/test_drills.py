@@ -20,6 +20,8 @@ from pathlib import Path
 
 import pytest
 
+from chaos.drills.runbook import Runbook, load_all
+
 pexpect = pytest.importorskip("pexpect")
 
 pytestmark = [pytest.mark.drill, pytest.mark.docker]
@@ -82,7 +84,7 @@ def test_an_interactive_drill_narrates_each_step_after_enter_then_judges(tmp_pat
     assert results["invoices"]["valid"] is True and results["capacity"]["valid"] is True
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def cli_stack() -> Iterator[None]:
     """A stack of `chaos up`, as an on-call engineer would have it; removed with `chaos down`."""
     def chaos(*args: str) -> subprocess.CompletedProcess:
@@ -93,11 +95,20 @@ def cli_stack() -> Iterator[None]:
     try:
         assert up.returncode == 0, up.stderr + up.stdout
         yield
-        status = chaos("status")
-        assert status.returncode == 0 and "api_3" in status.stdout, status.stderr
-        assert "active faults: none" in status.stdout, status.stdout
     finally:
         chaos("down")
+
+
+def load_runbook(name: str) -> Runbook:
+    return load_all()[name]
+
+
+def status_after_a_drill() -> str:
+    status = subprocess.run([CHAOS, "status"], cwd=ROOT, env=environment(), capture_output=True, text=True,
+                            timeout=120, stdin=subprocess.DEVNULL)
+    assert status.returncode == 0, status.stderr
+    assert "active faults: none" in status.stdout, status.stdout
+    return status.stdout
 
 
 def test_an_unattended_drill_runs_on_the_stack_that_is_up_and_leaves_it_healed(tmp_path: Path,
@@ -119,3 +130,21 @@ def test_an_unattended_drill_runs_on_the_stack_that_is_up_and_leaves_it_healed(t
     results = results_of(report)
     assert results["locks"]["valid"] is True and results["invoices"]["valid"] is True, results
     assert results["locks"]["stats"]["stale_writes_rejected"] == 1, results["locks"]["stats"]
+    assert "api_3" in status_after_a_drill()
+
+
+@pytest.mark.parametrize("name", ["worker-killed-mid-invoice", "slow-database", "scale-out-under-load"])
+def test_every_other_drill_runs_unattended_to_a_safe_verdict(name: str, tmp_path: Path, cli_stack: None) -> None:
+    runbook = load_runbook(name)
+    process = subprocess.run([CHAOS, "drill", "run", name, "--auto", "--yes", "--report-dir", str(tmp_path)],
+                             cwd=ROOT, env=environment(), capture_output=True, text=True, timeout=START_S,
+                             stdin=subprocess.DEVNULL)
+    out = process.stdout
+    assert process.returncode == 0, out + process.stderr
+    for step in runbook.steps:
+        assert f"Step {step.number}/{len(runbook.steps)} — {step.title}" in out, out
+    assert "verdict: SAFE" in out, out
+    report = Path(next(line for line in out.splitlines() if line.startswith("report: ")).split(" ", 1)[1])
+    assert all(result["valid"] is True for result in results_of(report).values()), results_of(report)
+    status = status_after_a_drill()
+    assert "api_3" in status and "api_4" not in status  # a drill that scaled puts the scale back
