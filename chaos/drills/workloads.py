@@ -21,7 +21,7 @@ import os
 import random
 import threading
 import time
-from collections import Counter, defaultdict
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import partial
@@ -29,10 +29,12 @@ from typing import Any, ClassVar
 
 import requests
 
-from chaos.checkers import async_invoices, capacity, distribution, idempotency, invoices, locks
-from chaos.checkers.result import Anomaly, Result, verdict
+from chaos.checkers import async_invoices, capacity, distribution, fails_closed, idempotency, invoices, locks
+from chaos.checkers import errors as error_checker
+from chaos.checkers import pool as pool_checker
+from chaos.checkers.result import Result
 from chaos.cluster.controller import Cluster
-from chaos.history import Op, Recorder, nemesis_windows, pairs
+from chaos.history import Op, Recorder
 from chaos.workload import operations as ops
 from chaos.workload.client import BillingClient
 from chaos.workload.operations import Operation
@@ -42,7 +44,6 @@ Number = int | float
 Check = Callable[[], Result]
 MAX_EXTENSION_S = 600.0     # the longest an operator may keep a workload going by reading slowly
 JOIN_GRACE_S = 60.0         # in-flight calls finish within their client timeout (30 s) plus a hold
-POOL_OVERFLOW = 10          # billing's SQLAlchemy max_overflow (DESIGN: size 20, overflow 10)
 FINISHED = frozenset({"SUCCESS", "FAILURE"})
 ADMIN_EMAIL = os.environ.get("ADMIN_EMAIL", "admin@billing.test")        # the compose file's defaults
 ADMIN_PASSWORD = os.environ.get("ADMIN_PASSWORD", "admin-password")
@@ -300,7 +301,7 @@ class Invoices(Workload):
 
     def checks(self, history: Sequence[Op], final: Any) -> dict[str, Check]:
         return {"invoices": partial(invoices.check, history, final),
-                "fails_closed": partial(cut_off_fails_closed, history)}
+                "fails_closed": partial(fails_closed.check, history)}
 
 
 class AsyncInvoices(Workload):
@@ -476,7 +477,7 @@ class Reads(Workload):
     def checks(self, history: Sequence[Op], final: Any) -> dict[str, Check]:
         expected = getattr(self, "api_at_end", None) or len(self.context.cluster.of("api"))
         return {"distribution": partial(distribution.check, history, min_instances=expected),
-                "errors": partial(errors_outside_faults, history, ("read",))}
+                "errors": partial(error_checker.check, history, ("read",))}
 
 
 class Pool(Workload):
@@ -504,7 +505,7 @@ class Pool(Workload):
         return getattr(self, "samples", [])
 
     def checks(self, history: Sequence[Op], final: Any) -> dict[str, Check]:
-        return {"pool": partial(pool_check, final)}
+        return {"pool": partial(pool_checker.check, final)}
 
 
 class Activations(Workload):
@@ -565,88 +566,3 @@ class Activations(Workload):
 
 WORKLOADS: Mapping[str, type[Workload]] = {w.kind: w for w in (
     Invoices, AsyncInvoices, Tickets, LockContention, Reads, Pool, Activations)}
-
-
-# Checks only drills need so far. They are pure functions of the history like every checker
-# (they would sit in chaos/checkers/ once a scenario wants them).
-
-# which operations need which dependency: an instance cut off from it must not succeed at them
-NEEDS: Mapping[str, frozenset[str]] = {
-    "redis": frozenset({"generate_invoice"}),          # the invoice lock lives in Redis: fail closed
-    "postgres": frozenset({"generate_invoice", "purchase_ticket", "book_slot", "activate"}),
-}
-
-
-def cut_off_fails_closed(history: Sequence[Op], grace_s: float = 1.0) -> Result:
-    """No instance succeeds at a call whose dependency it was cut off from (a partition on
-    ``api_i->redis`` or ``api_i->postgres``). Calls that began within ``grace_s`` of the cut may
-    have held a connection from before it, so they are not judged. ``unknown`` when there was a
-    cut but no call reached the instance during it: the drill did not exercise the claim."""
-    windows = [w for w in nemesis_windows(history) if w.fault.get("fault") == "partition"
-               and str(w.fault.get("target", "")).partition("->")[2] in NEEDS]
-    anomalies: list[Anomaly] = []
-    refused: Counter[str] = Counter()
-    judged = 0
-    calls = pairs(history) if windows else []
-    for window in windows:
-        party, _, dependency = str(window.fault["target"]).partition("->")
-        for pair in calls:
-            done = pair.completion
-            if (pair.invoke.f not in NEEDS[dependency] or done.instance != party
-                    or pair.invoke.time < window.start + grace_s * 1e9
-                    or (window.stop is not None and done.time > window.stop)):
-                continue
-            judged += 1
-            if done.type == "ok":
-                anomalies.append(Anomaly("ok_while_cut_off", f"{party} answered {done.status} to {pair.invoke.f} "
-                                         f"{pair.invoke.value} while cut off from {dependency}",
-                                         (pair.invoke.index, done.index)))
-            else:
-                refused[f"{done.status} {done.error}"] += 1
-    stats = {"cuts": [w.label for w in windows], "judged": judged, "refused": dict(refused)}
-    return Result("fails_closed", verdict(anomalies, unknown=bool(windows) and judged == 0), anomalies, stats)
-
-
-def errors_outside_faults(history: Sequence[Op], fs: Iterable[str], grace_s: float = 2.0) -> Result:
-    """Calls of ``fs`` that failed or ended unknown outside every fault window (plus ``grace_s``
-    after it, while the lb and the pools catch up): errors nothing in the drill explains."""
-    wanted = set(fs)
-    windows = nemesis_windows(history)
-    anomalies: list[Anomaly] = []
-    inside: Counter[str] = Counter()
-    calls = 0
-    for pair in pairs(history):
-        if pair.invoke.f not in wanted:
-            continue
-        calls += 1
-        done = pair.completion
-        if done.type == "ok":
-            continue
-        explained = any(w.start <= done.time and (w.stop is None or pair.invoke.time <= w.stop + grace_s * 1e9)
-                        for w in windows)
-        if explained:
-            inside[f"{done.status} {done.error}"] += 1
-        else:
-            anomalies.append(Anomaly("error_outside_fault", f"{pair.invoke.f} ended {done.type} ({done.status} "
-                                     f"{done.error}) with no fault in force", (pair.invoke.index, done.index)))
-    return Result("errors", verdict(anomalies, unknown=calls == 0), anomalies,
-                  {"calls": calls, "errors_during_faults": dict(inside), "errors_outside": len(anomalies)})
-
-
-def pool_check(samples: Sequence[Mapping[str, Any]]) -> Result:
-    """No instance ran out of database connections: checked out stays below size + overflow.
-    The stats (the most each instance had checked out) are what the slow-database drill shows."""
-    most: dict[str, int] = defaultdict(int)
-    size: dict[str, int] = {}
-    anomalies: list[Anomaly] = []
-    for sample in samples:
-        name = str(sample.get("instance"))
-        most[name] = max(most[name], int(sample.get("checkedout", 0)))
-        size[name] = int(sample.get("pool_size", 0))
-    for name, peak in sorted(most.items()):
-        if size[name] and peak >= size[name] + POOL_OVERFLOW:
-            anomalies.append(Anomaly("pool_exhausted", f"{name} had {peak} connections checked out, its pool "
-                                     f"holds {size[name]} + {POOL_OVERFLOW} overflow"))
-    return Result("pool", verdict(anomalies, unknown=not samples), anomalies,
-                  {"samples": len(samples), "pool_size": dict(sorted(size.items())),
-                   "most_checked_out": dict(sorted(most.items()))})

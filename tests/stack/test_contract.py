@@ -8,7 +8,6 @@ from __future__ import annotations
 import concurrent.futures
 import time
 import uuid
-from typing import Callable
 
 import jwt
 import pytest

@@ -19,8 +19,9 @@ from chaos.cluster.controller import ClusterError
 from chaos.drills import cli
 from chaos.drills import runbook as rb
 from chaos.drills.engine import Drill, concerns, schedule_of, verdict_of
-from chaos.drills.workloads import (WORKLOADS, Context, Param, Workload, WorkloadError, cut_off_fails_closed,
-                                    errors_outside_faults, period, pool_check)
+from chaos.checkers import errors, fails_closed
+from chaos.checkers import pool as pool_checker
+from chaos.drills.workloads import WORKLOADS, Context, Param, Workload, WorkloadError, period
 from chaos.history import Call, Fault, Recorder, build
 
 pytestmark = pytest.mark.unit
@@ -466,7 +467,7 @@ def test_an_instance_cut_off_from_redis_that_refuses_fails_closed() -> None:
     history = build([gen("a", "info", 2.5, 2.6, "api_1", 503, "redis_unavailable"),
                      gen("b", "ok", 2.5, 2.7, "api_2", 200),
                      gen("c", "ok", 1.2, 1.3, "api_1", 200, f="purchase_ticket")], [CUT])
-    result = cut_off_fails_closed(history)
+    result = fails_closed.check(history)
     assert result.valid is True
     assert result.stats == {"cuts": ["partition api_1->redis"], "judged": 1, "refused": {"503 redis_unavailable": 1}}
 
@@ -475,14 +476,14 @@ def test_an_ok_from_a_cut_off_instance_is_an_anomaly_but_the_grace_and_the_heal_
     history = build([gen("a", "ok", 2.0, 2.1, "api_1", 200),
                      gen("b", "ok", 1.1, 1.2, "api_1", 200),      # began within the grace second
                      gen("c", "ok", 4.9, 5.2, "api_1", 200)], [CUT])  # completed after the heal
-    result = cut_off_fails_closed(history)
+    result = fails_closed.check(history)
     assert result.valid is False and [a.kind for a in result.anomalies] == ["ok_while_cut_off"]
     assert result.anomalies[0].ops == (3, 4)   # a's invoke and completion (the cut's start is 0)
 
 
 def test_a_cut_nobody_called_through_cannot_be_judged() -> None:
-    assert cut_off_fails_closed(build([gen("b", "ok", 2.0, 2.1, "api_2", 200)], [CUT])).valid == "unknown"
-    assert cut_off_fails_closed(build([gen("b", "ok", 2.0, 2.1, "api_2", 200)])).valid is True
+    assert fails_closed.check(build([gen("b", "ok", 2.0, 2.1, "api_2", 200)], [CUT])).valid == "unknown"
+    assert fails_closed.check(build([gen("b", "ok", 2.0, 2.1, "api_2", 200)])).valid is True
 
 
 def test_errors_are_allowed_only_inside_a_fault_window_and_its_grace() -> None:
@@ -490,18 +491,18 @@ def test_errors_are_allowed_only_inside_a_fault_window_and_its_grace() -> None:
     read = lambda p, kind, start, status: Call(p, "read", {}, kind, start, start + 0.1, status=status)  # noqa: E731
     history = build([read("a", "ok", 0.5, 200), read("b", "fail", 2.0, 503), read("c", "fail", 4.5, 503),
                      read("d", "fail", 6.0, 503)], [scale])
-    result = errors_outside_faults(history, ["read"])
+    result = errors.check(history, ["read"])
     assert [a.kind for a in result.anomalies] == ["error_outside_fault"]
     assert result.stats == {"calls": 4, "errors_during_faults": {"503 None": 2}, "errors_outside": 1}
-    assert errors_outside_faults(history, ["generate_invoice"]).valid == "unknown"
+    assert errors.check(history, ["generate_invoice"]).valid == "unknown"
 
 
 def test_the_pool_check_reports_the_most_checked_out_per_instance() -> None:
     samples = [{"instance": "api_1", "pool_size": 20, "checkedout": c} for c in (0, 7, 3)]
-    result = pool_check(samples + [{"instance": "api_2", "pool_size": 20, "checkedout": 30}])
+    result = pool_checker.check(samples + [{"instance": "api_2", "pool_size": 20, "checkedout": 30}])
     assert result.stats["most_checked_out"] == {"api_1": 7, "api_2": 30}
     assert [a.kind for a in result.anomalies] == ["pool_exhausted"]
-    assert pool_check(samples).valid is True and pool_check([]).valid == "unknown"
+    assert pool_checker.check(samples).valid is True and pool_checker.check([]).valid == "unknown"
 
 
 # workloads without a service
