@@ -12,47 +12,23 @@ from __future__ import annotations
 
 import sys
 import time
-from collections.abc import Callable
-from functools import wraps
 from pathlib import Path
-from typing import Any
 
 import click
 import docker
-from docker.errors import DockerException
-from requests import RequestException
 from rich.console import Console
 from rich.table import Table
 
+from chaos.cli_errors import one_line_errors
 from chaos.cluster.controller import Cluster, ClusterError, cli_owner, reap_leftovers
 from chaos.drills.cli import drill
-from chaos.load import PROFILES, LoadError, run_load
-from chaos.nemesis.grammar import FAULT_HELP, GrammarError
+from chaos.load import PROFILES, run_load
+from chaos.nemesis.grammar import FAULT_HELP
 from chaos.nemesis.heal import heal as heal_faults
-from chaos.provision.errors import ProvisionError
 from chaos.provision.pipeline import ROOT, provision
 from chaos.status import show
-from chaos.toxiproxy.client import ToxiproxyError
 
 console = Console(highlight=False, soft_wrap=True)  # paths and URLs stay whole for copying
-
-
-def one_line_errors(command: Callable[..., Any]) -> Callable[..., Any]:
-    @wraps(command)
-    def run(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return command(*args, **kwargs)
-        except (ProvisionError, GrammarError, LoadError) as exc:
-            raise click.ClickException(str(exc)) from None
-        except ToxiproxyError as exc:
-            raise click.ClickException(f"the fault proxy refused: {exc}; `chaos status` lists the links") from None
-        except DockerException as exc:
-            raise click.ClickException(f"the Docker engine did not answer ({str(exc).splitlines()[0][:160]}); "
-                                       "run `chaos provision` (as root it starts one)") from None
-        except RequestException as exc:
-            raise click.ClickException(f"the stack did not answer ({type(exc).__name__}); "
-                                       "is it up? try `chaos status`") from None
-    return run
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})

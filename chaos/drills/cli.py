@@ -11,21 +11,17 @@ import os
 import random
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
-from functools import wraps
 from pathlib import Path
-from typing import Any
 
 import click
-from docker.errors import DockerException
-from requests import RequestException
 from rich.console import Console
 from rich.table import Table
 
+from chaos.cli_errors import one_line_errors
 from chaos.cluster.controller import Cluster, cli_owner
-from chaos.drills.runbook import RUNBOOKS, Runbook, RunbookError, load, load_all
-from chaos.provision.errors import ProvisionError
+from chaos.drills.runbook import RUNBOOKS, Runbook, load, load_all
 
 DEFAULT_API, DEFAULT_WORKERS = 3, 2   # small enough for 2 cores, enough for an instance to fail alone
 DEFAULT_ENGINE = "unix:///var/run/docker.sock"
@@ -33,23 +29,6 @@ DEFAULT_ENGINE = "unix:///var/run/docker.sock"
 
 def stdin_is_tty() -> bool:
     return sys.stdin.isatty()
-
-
-def one_line_errors(command: Callable[..., Any]) -> Callable[..., Any]:
-    """On call, a traceback is the wrong answer: every error is one line and a non-zero exit."""
-    @wraps(command)
-    def run(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return command(*args, **kwargs)
-        except (ProvisionError, RunbookError) as exc:   # ClusterError is a ProvisionError
-            raise click.ClickException(str(exc)) from None
-        except DockerException as exc:
-            raise click.ClickException(f"the Docker engine did not answer ({str(exc).splitlines()[0][:160]}); "
-                                       "run `chaos provision` (as root it starts one)") from None
-        except RequestException as exc:
-            raise click.ClickException(f"the stack did not answer ({type(exc).__name__}); "
-                                       "try `chaos status`") from None
-    return run
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
