@@ -1,0 +1,84 @@
+"""One client of a target, driven by its profile: abstract operations in, ``Reply`` out.
+
+Each client owns a ``requests.Session``, as ``BillingClient`` does: clients
+meant to race must not share a connection pool. Unlike ``BillingClient`` it
+never returns a raw response: every call comes back as a ``Reply`` with an
+outcome, so a target-specific status or field name never reaches a
+scenario. Exceptions of the HTTP library become ``info`` or ``fail``
+replies by ``chaos.history.classify``; a caller's mistake (an unknown
+parameter) and a lacked operation (``OperationMissing``) still raise.
+"""
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import requests
+
+from chaos.target.errors import OperationMissing
+from chaos.target.model import AdminLogin, TargetProfile
+from chaos.target.needs import needs_missing
+from chaos.target.reply import Reply, failed, read
+from chaos.target.request import build
+
+DEFAULT_TIMEOUT_S = 30.0
+
+__all__ = ["DEFAULT_TIMEOUT_S", "OperationMissing", "Reply", "TargetClient", "needs_missing"]
+
+
+class TargetClient:
+    def __init__(self, profile: TargetProfile, base_url: str, token: str | None = None,
+                 timeout_s: float = DEFAULT_TIMEOUT_S) -> None:
+        self.profile = profile
+        self.base_url = base_url.rstrip("/")
+        self.token = token
+        self.timeout_s = timeout_s
+        self.session = requests.Session()
+
+    def close(self) -> None:
+        self.session.close()
+
+    def __enter__(self) -> "TargetClient":
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
+    def offers(self, operation: str) -> bool:
+        return self.profile.offers(operation)
+
+    def call(self, operation: str, **params: Any) -> Reply:
+        """Perform ``operation`` once. Raises ``OperationMissing`` (before any request) if the target lacks it."""
+        request = build(self.profile, operation, params, self.token)
+        started = time.perf_counter()
+        try:
+            response = self.session.request(request.method, self.base_url + request.path, params=request.query,
+                                            json=request.json, headers=request.headers,
+                                            timeout=self.timeout_s + request.hold_s)
+        except requests.RequestException as exc:
+            return failed(self.profile, operation, exc, time.perf_counter() - started)
+        latency = time.perf_counter() - started
+        try:
+            body: Any = response.json()
+        except ValueError:
+            body = response.text
+        return read(self.profile, operation, response.status_code, response.headers, body, latency)
+
+    def login(self, email: str, password: str) -> Reply:
+        """Log in; on ok the client keeps the token for its later calls."""
+        return self._keep_token(self.call("login", email=email, password=password))
+
+    def admin_login(self, email: str | None = None, password: str | None = None) -> Reply:
+        """Log the admin in, with the profile's admin credentials unless others are given."""
+        admin = self.profile.admin
+        if (email is None or password is None) and isinstance(admin, AdminLogin):
+            email, password = email or admin.email, password or admin.password
+        return self._keep_token(self.call("admin_login", email=email, password=password))
+
+    def _keep_token(self, reply: Reply) -> Reply:
+        if reply.ok and reply.get("token"):
+            self.token = str(reply["token"])
+        return reply
+
+    def __repr__(self) -> str:
+        return f"TargetClient({self.profile.name!r}, {self.base_url!r})"
