@@ -130,6 +130,8 @@ def reap_leftovers(client: docker.DockerClient) -> int:
 class Cluster:
     """The billing stack of one run. Use as a context manager: it is removed on the way out."""
 
+    kind = "containerised"  # RunningTarget's is "running"
+
     def __init__(self, *, run_id: str | None = None, environment: dict[str, str] | None = None,
                  compose_file: Path = COMPOSE_FILE, overrides: tuple[Path, ...] = (), allow_remote: bool = False,
                  client: docker.DockerClient | None = None, owner: str | None = None,
