@@ -34,25 +34,11 @@ from chaos.workload import operations as ops
 from chaos.workload.runner import Client, perform, run_clients
 from fixtures.targets import clear_data, profile_for
 from tests.target_service import PROFILE as SERVICE_PROFILE
-from tests.target_service.serve import running_instances
+from tests.target_service.fixtures import admin, service  # noqa: F401 (fixtures)
 
 pytestmark = pytest.mark.unit
 pytest_plugins = ["pytester"]
 PERIOD = "2026-02"
-
-
-@pytest.fixture
-def service(tmp_path: Path) -> Iterator[tuple[Any, list[str]]]:
-    with running_instances(tmp_path / "service.db", count=2) as urls:
-        yield load_profile(SERVICE_PROFILE).with_instances(urls), urls
-
-
-@pytest.fixture
-def admin(service) -> Iterator[TargetClient]:
-    profile, urls = service
-    with TargetClient(profile, urls[0]) as client:
-        admin_token(client)
-        yield client
 
 
 def new_customer(profile, url: str) -> int:
