@@ -6,9 +6,7 @@ from __future__ import annotations
 import json
 import os
 import textwrap
-from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 from unittest import mock
 
 import pytest
@@ -27,7 +25,6 @@ from chaos.nemesis.link_faults import Partition
 from chaos.nemesis.process_faults import Pause
 from chaos.nemesis.runner import Nemesis
 from chaos.target import DEFAULT_PROFILE, load_profile
-from chaos.target.admin import admin_token
 from chaos.target.client import TargetClient
 from chaos.target.model import Containerised
 from chaos.workload import operations as ops
