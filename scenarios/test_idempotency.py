@@ -83,9 +83,9 @@ def test_a_reset_after_commit_then_a_retry_elsewhere_returns_the_first_outcome(f
     perform(history, "client", target_client(first_url, user.token, timeout_s=10), ops.activate(user.subscription, "k"))
     nemesis.heal()
     retry = perform(history, "client", target_client(second_url, user.token), ops.activate(user.subscription, "k"))
+    result = record_verdict(idempotency_checker.check(history.ops, activation_reads(admin, history, user.user_id)))
+    assert result.valid is True, result.anomalies  # the verdict first: an unsafe target shows its anomaly
     first_op, retry_op = history.completions()
     assert first_op.type == "info"
     assert retry.status == 200
     assert retry.get("replayed") is True, "the first attempt must have committed"
-    result = record_verdict(idempotency_checker.check(history.ops, activation_reads(admin, history, user.user_id)))
-    assert result.valid is True, result.anomalies
