@@ -75,6 +75,7 @@ def test_each_instance_keeps_its_own_pool_under_100_concurrent_requests(fresh_cl
         with target_client(url) as client:
             metrics = client.call("pool_metrics")
         assert metrics.ok and metrics["pool_size"] == 20, metrics
+        assert metrics.instance in (None, metrics["instance"]), "the pool is the answering instance's"
         assert metrics["checkedout"] < metrics["pool_size"]
         answered.add(metrics["instance"])
     assert len(answered) == len(fresh_cluster.api_urls()), f"each link reaches its own instance: {answered}"

@@ -19,9 +19,12 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from dataclasses import dataclass
+from typing import IO
 
+from chaos.provision.errors import ProvisionError
 from chaos.toxiproxy.server import ServerConfig, ToxiproxyServer
 
 START_TIMEOUT_S = 20.0
@@ -30,8 +33,8 @@ MAX_LIFETIME_S = 6 * 3600.0   # longer than any run; a forgotten proxy still end
 PARENT_POLL_S = 1.0
 
 
-class ProxyProcessError(RuntimeError):
-    """The fault proxy did not start; the message carries what it printed."""
+class ProxyProcessError(ProvisionError):
+    """The fault proxy did not start; the message carries its last words (one line, as every chaos error)."""
 
 
 @dataclass
@@ -41,6 +44,7 @@ class ProxyProcess:
     process: subprocess.Popen[str]
     port: int
     host: str = "127.0.0.1"
+    log: IO[bytes] | None = None   # its stderr: a file, never a pipe nobody reads (a full pipe would stall it)
 
     @property
     def url(self) -> str:
@@ -56,6 +60,15 @@ class ProxyProcess:
                 self.process.wait(STOP_TIMEOUT_S)
         if self.process.stdout is not None:
             self.process.stdout.close()
+        if self.log is not None:
+            self.log.close()
+
+    def output(self) -> str:
+        """What it wrote on stderr (the last lines), for an error message."""
+        if self.log is None or self.log.closed:
+            return ""
+        self.log.seek(0)
+        return self.log.read().decode(errors="replace")[-1000:]
 
 
 def start_proxy(host: str = "127.0.0.1", *, seed: int | None = None,
@@ -64,20 +77,23 @@ def start_proxy(host: str = "127.0.0.1", *, seed: int | None = None,
     argv = [sys.executable, "-m", "chaos.cluster.proxy_process", "--host", host, "--port", "0",
             "--parent", str(os.getpid()), "--max-lifetime-s", str(max_lifetime_s)]
     argv += ["--seed", str(seed)] if seed is not None else []
-    process = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    log = tempfile.TemporaryFile()
+    process = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=log, text=True)
     assert process.stdout is not None
+    started = ProxyProcess(process, 0, host, log)
     deadline = time.monotonic() + START_TIMEOUT_S
-    seen: list[str] = []
     while time.monotonic() < deadline:
-        line = process.stdout.readline()   # the child prints its port, or dies (EOF)
+        line = process.stdout.readline()   # the child prints its port once, or dies (EOF)
         if not line:
             break
-        seen.append(line.rstrip())
         if line.startswith("listening "):
-            return ProxyProcess(process, int(line.split()[1]), host)
-    ProxyProcess(process, 0, host).stop()
-    raise ProxyProcessError(f"the fault proxy did not start within {START_TIMEOUT_S:.0f} s; it said: "
-                            f"{' | '.join(seen[-5:]) or 'nothing'}")
+            started.port = int(line.split()[1])
+            return started
+    last = (started.output().strip().splitlines() or ["nothing"])[-1]
+    code = process.poll()
+    started.stop()
+    how = f"exited {code}" if code is not None else f"did not listen within {START_TIMEOUT_S:.0f} s"
+    raise ProxyProcessError(f"the fault proxy for the running target {how} on {host}: {last}")
 
 
 async def _serve(config: ServerConfig, parent: int, max_lifetime_s: float) -> None:

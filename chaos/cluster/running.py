@@ -39,7 +39,6 @@ class RunningInstance:
     upstream: str              # the instance's own base URL
     url: str | None = None     # through ``client->name``
     service: str = "api"
-    links: dict[str, str] | None = None
 
     @property
     def client_link(self) -> str:
@@ -162,10 +161,3 @@ class RunningTarget:
     def exec_in(self, service: str, argv: Sequence[str]) -> NoReturn:
         self._unsupported(f"run {list(argv)} in", service)
 
-
-def is_running(cluster: object) -> bool:
-    """Is this the stand-in for an already-running target (no containers, client links only)?"""
-    return isinstance(cluster, RunningTarget)
-
-
-__all__ = ["RunningInstance", "RunningTarget", "UnsupportedFault", "is_running"]

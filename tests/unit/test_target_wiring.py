@@ -17,6 +17,7 @@ from click.testing import CliRunner
 from chaos.checkers import invoices
 from chaos.cli import main
 from chaos.cluster.controller import DEPENDENCIES, Cluster, _through
+from chaos.cluster.proxy_process import ProxyProcessError, start_proxy
 from chaos.cluster.running import RunningTarget, UnsupportedFault
 from chaos.cluster.spec import load_services
 from chaos.compose import COMPOSE_FILE
@@ -173,6 +174,12 @@ def test_a_running_target_gets_one_client_link_per_instance_and_loses_its_proxy_
     assert target.toxiproxy is None
     with pytest.raises(ProcessLookupError):
         os.kill(proxy_pid, 0)
+
+
+def test_a_fault_proxy_that_cannot_start_says_why_in_one_line() -> None:
+    with pytest.raises(ProxyProcessError, match=r"exited 1 on 192\.0\.2\.1: OSError: .*192\.0\.2\.1") as caught:
+        start_proxy(host="192.0.2.1")  # TEST-NET-1: not an address of this machine
+    assert "\n" not in str(caught.value)
 
 
 # `chaos target`
