@@ -3,6 +3,7 @@ its skip reasons, the already-running target's fault proxy and links, `chaos tar
 billing's profile makes the containers the controller made before profiles."""
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import textwrap
@@ -27,7 +28,8 @@ from chaos.nemesis.process_faults import Pause
 from chaos.nemesis.runner import Nemesis
 from chaos.target import DEFAULT_PROFILE, load_profile
 from chaos.target.client import TargetClient
-from chaos.target.model import Containerised
+from chaos.target.model import Containerised, Running
+from chaos.target.needs import Needs, unmet
 from chaos.workload import operations as ops
 from chaos.workload.runner import Client, perform, run_clients
 from fixtures.targets import clear_data, profile_for
@@ -36,6 +38,7 @@ from tests.target_service.fixtures import admin, service  # noqa: F401 (fixtures
 
 pytestmark = pytest.mark.unit
 pytest_plugins = ["pytester"]
+ROOT = Path(__file__).resolve().parents[2]
 PERIOD = "2026-02"
 
 
@@ -252,3 +255,43 @@ def test_billings_profile_gives_an_instance_the_environment_and_links_of_before(
         expected.append((("client->api_1", "api_1:8000"), {"listen": "0.0.0.0:20000"}))
     assert created == expected
     assert instance.links == {"redis": f"{role}_1->redis", "postgres": f"{role}_1->postgres"}
+
+
+# every scenario says what it needs, and the README's table says the same
+
+def declared_needs() -> dict[str, Needs]:
+    """scenario (module.py::name) -> what its needs markers (its module's and its own) declare."""
+    import importlib
+    import inspect
+
+    found = {}
+    for path in sorted((ROOT / "scenarios").glob("test_*.py")):
+        module = importlib.import_module(f"scenarios.{path.stem}")
+        module_marks = getattr(module, "pytestmark", [])
+        module_marks = module_marks if isinstance(module_marks, list) else [module_marks]
+        for name, function in inspect.getmembers(module, inspect.isfunction):
+            if not name.startswith("test_"):
+                continue
+            marks = [m for m in [*module_marks, *getattr(function, "pytestmark", [])] if m.name == "needs"]
+            assert marks, f"{path.name}::{name} declares no @pytest.mark.needs"
+            found[f"{path.name}::{name}"] = Needs(**{kind: {n for m in marks for n in m.kwargs.get(kind, ())}
+                                                     for kind in ("operations", "faults", "params")})
+    return found
+
+
+def test_every_scenario_declares_its_needs_and_the_readme_table_agrees() -> None:
+    billing = load_profile(DEFAULT_PROFILE)
+    already_running = dataclasses.replace(billing, run=Running(("http://127.0.0.1:1",)))
+    profiles = (already_running, load_profile(SERVICE_PROFILE))
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    rows, expected = {}, {}
+    for line in readme[readme.index("### What each scenario needs"):].splitlines():
+        cells = [c.strip() for c in line.strip("|").split("|")]
+        if len(cells) == 5 and cells[0].startswith("`test_"):
+            names = {w.strip(" ()+") for w in cells[1].replace("(+", ",").split(",")} - {""}
+            faults = set() if cells[2] == "none" else set(cells[2].split(", "))
+            rows[cells[0].strip("`")] = (names, faults, cells[3].split()[0], cells[4].split()[0])
+    for scenario, needs in declared_needs().items():
+        runs = tuple("skipped" if unmet(profile, needs) else "runs" for profile in profiles)
+        expected[scenario] = (set(needs.operations | needs.params), set(needs.faults), *runs)
+    assert rows == expected
