@@ -24,11 +24,29 @@ from urllib.parse import urlsplit
 from chaos.cluster.controller import ClusterError
 from chaos.cluster.proxy_process import ProxyProcess, start_proxy
 from chaos.target.model import Running
-from chaos.toxiproxy.client import ToxiproxyClient
+from chaos.toxiproxy.client import ProxyInfo, ToxicInfo, ToxiproxyClient
 
 
 class UnsupportedFault(ClusterError):
     """A fault the suite cannot inject on an already-running target (it has no container of it)."""
+
+
+class ClientLinks(ToxiproxyClient):
+    """The fault proxy of a running target: a fault on a link that cannot exist here (``api_1->redis``)
+    is refused with the reason, instead of the proxy's bare "not found"."""
+
+    def _only_client_links(self, link: str) -> None:
+        if not link.startswith("client->"):
+            raise UnsupportedFault(f"no link {link!r}: the target is already running (run.running), so the suite "
+                                   "cannot put links between it and its dependencies; only client->api_i exist")
+
+    def disable(self, name: str) -> ProxyInfo:
+        self._only_client_links(name)
+        return super().disable(name)
+
+    def add_toxic(self, proxy: str, *args: Any, **kwargs: Any) -> ToxicInfo:
+        self._only_client_links(proxy)
+        return super().add_toxic(proxy, *args, **kwargs)
 
 
 @dataclass
@@ -73,7 +91,7 @@ class RunningTarget:
         the instances are the profile's)."""
         try:
             self._proxy = start_proxy(seed=self.seed)
-            self.toxiproxy = ToxiproxyClient(self._proxy.url, timeout_s=10)
+            self.toxiproxy = ClientLinks(self._proxy.url, timeout_s=10)
             for i, upstream in enumerate(self.run.instances, start=1):
                 instance = RunningInstance(f"api_{i}", upstream.rstrip("/"))
                 parts = urlsplit(instance.upstream)

@@ -17,7 +17,7 @@ from click.testing import CliRunner
 
 from chaos.checkers import invoices
 from chaos.cli import main
-from chaos.cluster.controller import DEPENDENCIES, Cluster, _through
+from chaos.cluster.controller import DEPENDENCIES, Cluster, ClusterError, _through
 from chaos.cluster.proxy_process import ProxyProcessError, start_proxy
 from chaos.cluster.running import RunningTarget, UnsupportedFault
 from chaos.cluster.spec import load_services
@@ -171,6 +171,8 @@ def test_a_running_target_gets_one_client_link_per_instance_and_loses_its_proxy_
             requests.get(links["api_2"] + "/v2/ping", timeout=5)
         with pytest.raises(UnsupportedFault, match="cannot pause api_1: the target is already running"):
             nemesis.start_fault(Pause("api_1"))
+        with pytest.raises(UnsupportedFault, match="no link 'api_1->redis': the target is already running"):
+            nemesis.start_fault(Partition("api_1->redis"))
         nemesis.heal()
         assert requests.get(links["api_2"] + "/v2/ping", timeout=5).ok
         assert target.containers() == [] and [i.name for i in target.of("worker")] == []
@@ -295,3 +297,32 @@ def test_every_scenario_declares_its_needs_and_the_readme_table_agrees() -> None
         runs = tuple("skipped" if unmet(profile, needs) else "runs" for profile in profiles)
         expected[scenario] = (set(needs.operations | needs.params), set(needs.faults), *runs)
     assert rows == expected
+
+
+def test_another_targets_instances_get_links_only_where_its_profile_says(tmp_path: Path) -> None:
+    override = tmp_path / "shop.compose.yaml"
+    override.write_text(yaml.safe_dump({"services": {"web": {
+        "image": "shop/web:1", "command": ["serve"],
+        "environment": {"SHOP_REDIS": "redis://redis:6379/0", "SHOP_DB": "postgresql://u:p@postgres:5432/shop",
+                        "OTHER_DB": "postgresql://u:p@postgres:5432/audit"}}}}))
+    engine = mock.Mock()
+    engine.api.base_url = "http+docker://localhost"
+    run = Containerised(override, api_service="web", worker_service=None, port=9000,
+                        dependencies={"redis": ("SHOP_REDIS",)}, instance_env="SHOP_NODE")
+    cluster = Cluster(client=engine, environment={}, overrides=(override,), target=run)
+    cluster.services = load_services(COMPOSE_FILE, {}, (override,))
+    cluster.toxiproxy = mock.Mock()
+    cluster.fixed["toxiproxy"] = mock.Mock()
+    with mock.patch.object(cluster, "_run") as start, mock.patch.object(cluster, "host_port", return_value=20001):
+        instance = cluster._add_instance("api")
+    spec, name = start.call_args.args
+    assert (spec.name, name, instance.name) == ("web", "api_1", "api_1")  # the role names the instance
+    environment = start.call_args.kwargs["environment"]
+    assert environment["SHOP_REDIS"] == "redis://toxiproxy:21000/0" and environment["SHOP_NODE"] == "api_1"
+    assert environment["SHOP_DB"] == "postgresql://u:p@postgres:5432/shop", "no postgres link asked for"
+    assert "INSTANCE_NAME" not in environment
+    assert [c.args for c in cluster.toxiproxy.create_proxy.call_args_list] == [("api_1->redis", "redis:6379"),
+                                                                             ("client->api_1", "api_1:9000")]
+    assert instance.links == {"redis": "api_1->redis"} and not cluster.has_workers
+    with pytest.raises(ClusterError, match="no worker service"):
+        cluster.scale("worker", 1)
