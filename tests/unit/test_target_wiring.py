@@ -326,3 +326,13 @@ def test_another_targets_instances_get_links_only_where_its_profile_says(tmp_pat
     assert instance.links == {"redis": "api_1->redis"} and not cluster.has_workers
     with pytest.raises(ClusterError, match="no worker service"):
         cluster.scale("worker", 1)
+
+
+def test_chaos_run_passes_the_target_profile_to_the_plugin(monkeypatch: pytest.MonkeyPatch) -> None:
+    seen: list[list[str]] = []
+    monkeypatch.setattr(pytest, "main", lambda args: seen.append(args) or 0)
+    result = CliRunner().invoke(main, ["run", "scenarios/test_invoices.py", "--target", str(SERVICE_PROFILE)])
+    assert result.exit_code == 0, result.output
+    assert f"--chaos-target={SERVICE_PROFILE}" in seen[0] and "scenarios/test_invoices.py" in seen[0]
+    CliRunner().invoke(main, ["run"])
+    assert not [arg for arg in seen[1] if arg.startswith("--chaos-target")]  # billing's, by default
