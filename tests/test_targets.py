@@ -3,7 +3,9 @@
 (a) The test service (tests/target_service), already running: two instances
 on free loopback ports sharing one database, a copy of its profile pointing
 at them. The suite must report its duplicate invoices and its ignored
-idempotency keys as anomalies, and skip what it lacks, naming it.
+idempotency keys as anomalies (also through a fault on its client link: an
+answer cut after commit, then a retry), and skip what it lacks, naming it;
+the run report says so too.
 (b) billing/ already running: the compose stack of tests/stack (free ports),
 a copy of billing's profile whose instances are its api URLs. The portable
 scenarios pass; those needing containers are skipped with the reason.
@@ -13,6 +15,7 @@ is marked docker with (b) because it is a whole-suite run, minutes not seconds.
 """
 from __future__ import annotations
 
+import json
 import os
 import socket
 import subprocess
@@ -36,11 +39,13 @@ START_TIMEOUT_S = 20.0
 DUPLICATES = "scenarios/test_invoices.py::test_10_concurrent_generates_over_instances_make_one_invoice"
 KEY_REUSE = "scenarios/test_idempotency.py::test_same_key_with_other_params_is_rejected"
 ASYNC = "scenarios/test_async_invoices.py::test_20_async_invoices_spread_over_workers"
+RESET_AFTER_COMMIT = ("scenarios/test_idempotency.py::"
+                      "test_a_reset_after_commit_then_a_retry_elsewhere_returns_the_first_outcome")
 # billing's scenarios that need nothing but client links (and billing's test endpoints)
 PORTABLE = [DUPLICATES, KEY_REUSE,
             "scenarios/test_invoices.py::test_a_slow_holder_makes_the_others_time_out",
             "scenarios/test_idempotency.py::test_same_key_concurrently_on_every_instance_activates_once",
-            "scenarios/test_idempotency.py::test_a_reset_after_commit_then_a_retry_elsewhere_returns_the_first_outcome",
+            RESET_AFTER_COMMIT,
             "scenarios/test_capacity.py::test_50_users_for_a_5_place_slot",
             "scenarios/test_scale_and_database.py::test_each_instance_keeps_its_own_pool_under_100_concurrent_requests"]
 CONTAINER_ONLY = {  # scenario -> the fault its skip reason must name
@@ -109,12 +114,19 @@ def suite(profile: Path, scenarios: list[str], report_dir: Path) -> tuple[int, s
 def test_the_test_service_is_caught_and_its_gaps_are_named(tmp_path: Path) -> None:
     with service_instances(tmp_path / "service.db") as urls:
         profile = running_profile(SERVICE_PROFILE, urls, tmp_path)
-        code, output = suite(profile, [DUPLICATES, KEY_REUSE, ASYNC], tmp_path / "reports")
+        code, output = suite(profile, [DUPLICATES, KEY_REUSE, RESET_AFTER_COMMIT, ASYNC], tmp_path / "reports")
     assert code == 1, output[-4000:]
     assert "Anomaly(kind='duplicate'" in output, output[-4000:]
     assert "Anomaly(kind='reuse_accepted'" in output, output[-4000:]  # it ignores X-Request-Id
     assert f"{ASYNC} SKIPPED" in output and "lacks operation generate_invoice_async" in output, output[-4000:]
-    assert "2 failed, 1 skipped" in output, output[-2000:]
+    assert "3 failed, 1 skipped" in output, output[-2000:]
+    reported = {s["name"]: s for s in json.loads(next((tmp_path / "reports").glob("*/summary.json")).read_text())
+                ["scenarios"]}
+    assert "duplicate" in reported[DUPLICATES]["anomalies"]
+    assert "reuse_accepted" in reported[KEY_REUSE]["anomalies"]
+    assert "double_activation" in reported[RESET_AFTER_COMMIT]["anomalies"]  # the retry after a lost answer
+    assert reported[ASYNC]["outcome"] == "skipped" and reported[ASYNC]["note"].startswith(
+        "not checked: target 'test-service' lacks operation generate_invoice_async")
 
 
 def test_billing_already_running_passes_the_portable_scenarios_and_skips_the_rest(tmp_path: Path) -> None:
