@@ -27,6 +27,7 @@ from chaos.nemesis.grammar import FAULT_HELP
 from chaos.nemesis.heal import heal as heal_faults
 from chaos.provision.pipeline import ROOT, provision
 from chaos.status import show
+from chaos.target.cli import target
 
 console = Console(highlight=False, soft_wrap=True)  # paths and URLs stay whole for copying
 
@@ -230,7 +231,8 @@ def report(run_id: str | None, report_dir: Path) -> None:
                   f"seed {summary.get('seed')}", title_justify="left")
     for scenario in summary["scenarios"]:
         anomalies = ", ".join(f"{k}×{v}" for k, v in (scenario.get("anomalies") or {}).items())
-        table.add_row(scenario["name"], scenario["outcome"], _verdict([scenario.get("valid")]),
+        outcome = scenario["outcome"] + (f" ({scenario['note']})" if scenario.get("note") else "")
+        table.add_row(scenario["name"], outcome, _verdict([scenario.get("valid")]),
                       str(scenario.get("operations", "")), anomalies)
     console.print(table)
     console.print(f"report: {matching[0] / 'index.html'}")
@@ -334,8 +336,10 @@ def running_cluster() -> Cluster:
 @click.option("--unsafe", default="", help="start billing with BILLING_UNSAFE=<variant> (the run must fail)")
 @click.option("--report-dir", default="reports", show_default=True, help="where the run's report goes")
 @click.option("--keep", is_flag=True, help="leave the cluster up afterwards")
+@click.option("--target", "target_profile", default=None, metavar="PROFILE",
+              help="the target profile: a shipped one's name or a YAML path (default: billing)")
 def run(scenarios: tuple[str, ...], api: int, workers: int, seed: int | None, unsafe: str, report_dir: str,
-        keep: bool) -> None:
+        keep: bool, target_profile: str | None) -> None:
     """Run the chaos scenarios (all of scenarios/ by default) and print the report's path.
 
     Each scenario gets a fresh cluster state, a seeded fault schedule and a
@@ -347,6 +351,7 @@ def run(scenarios: tuple[str, ...], api: int, workers: int, seed: int | None, un
       chaos run                                   # the whole catalogue on 5 api + 3 workers
       chaos run scenarios/test_invoices.py --seed 1234
       chaos run --unsafe check_then_insert        # must fail with duplicate invoices
+      chaos run --target ./my-service.yaml        # another service; scenarios it cannot serve are skipped
     """
     import pytest
 
@@ -355,10 +360,12 @@ def run(scenarios: tuple[str, ...], api: int, workers: int, seed: int | None, un
     args += [f"--chaos-seed={seed}"] if seed is not None else []
     args += [f"--chaos-unsafe={unsafe}"] if unsafe else []
     args += ["--chaos-keep"] if keep else []
+    args += [f"--chaos-target={target_profile}"] if target_profile else []
     sys.exit(int(pytest.main(args)))
 
 
 main.add_command(drill)
+main.add_command(target)
 
 
 if __name__ == "__main__":

@@ -18,6 +18,8 @@ from chaos.drills.runbook import RunbookError
 from chaos.load import LoadError
 from chaos.nemesis.grammar import GrammarError
 from chaos.provision.errors import ProvisionError
+from chaos.target.admin import AdminError
+from chaos.target.errors import ProfileError
 from chaos.toxiproxy.client import ToxiproxyError
 
 
@@ -28,6 +30,10 @@ def one_line_errors(command: Callable[..., Any]) -> Callable[..., Any]:
             return command(*args, **kwargs)
         except (ProvisionError, GrammarError, LoadError, RunbookError) as exc:  # ClusterError is a ProvisionError
             raise click.ClickException(str(exc)) from None
+        except ProfileError as exc:  # every problem of the file, on one line
+            raise click.ClickException("; ".join(str(exc).splitlines())) from None
+        except AdminError as exc:
+            raise click.ClickException(f"no admin token: {exc}") from None
         except ToxiproxyError as exc:
             raise click.ClickException(f"the fault proxy refused: {exc}; `chaos status` lists the links") from None
         except DockerException as exc:

@@ -10,12 +10,14 @@ from chaos.checkers import async_invoices as async_checker
 from chaos.checkers import distribution as distribution_checker
 from chaos.nemesis.link_faults import Partition, latency
 from chaos.nemesis.process_faults import Kill
+from chaos.target.client import Reply, TargetClient
 from chaos.workload import operations as ops
-from chaos.workload.client import BillingClient
-from chaos.workload.runner import Client, run_clients
-from scenarios.conftest import final_invoices
+from chaos.workload.runner import run_clients
+from scenarios.conftest import final_invoices, spread
 
-pytestmark = pytest.mark.chaos
+# Every scenario here submits async invoices and waits for the workers; the kinds of fault are per scenario.
+pytestmark = [pytest.mark.chaos, pytest.mark.needs(operations=["generate_invoice_async", "task_status"],
+                                                   faults=["workers"])]
 SETTLE_S = 90.0  # a killed worker's unacknowledged task comes back after the 30 s visibility timeout (+ <= 5 s sweep)
 
 
@@ -28,35 +30,39 @@ def accepted_task_ids(history) -> list[str]:
             if op.f == "generate_invoice_async" and op.type == "ok"]
 
 
-def wait_until_settled(admin: BillingClient, task_ids: list[str], timeout_s: float = SETTLE_S) -> dict[str, str]:
+def task_state(admin: TargetClient, task_id: str) -> Reply:
+    return admin.call("task_status", task_id=task_id)
+
+
+def wait_until_settled(admin: TargetClient, task_ids: list[str], timeout_s: float = SETTLE_S) -> dict[str, str]:
     """Poll task states until every task finished or the time is up (the checker judges either way)."""
     deadline = time.monotonic() + timeout_s
     states: dict[str, str] = {}
     while time.monotonic() < deadline:
-        states = {task_id: admin.task(task_id).json().get("state", "?") for task_id in task_ids}
+        states = {task_id: task_state(admin, task_id).get("state", "?") for task_id in task_ids}
         if all(state in {"SUCCESS", "FAILURE"} for state in states.values()):
             break
         time.sleep(1.0)
     return states
 
 
-def submit_async(cluster, admin, history, users: list[int], period: str, **test_params: float) -> None:
+def submit_async(cluster, target_client, admin, history, users: list[int], period: str,
+                 **test_params: float) -> None:
     urls = list(cluster.api_urls().values())
-    clients = [Client(f"client_{i}", BillingClient(urls[i % len(urls)], admin.token),
-                      iter([ops.generate_invoice_async(user, period, **test_params)])) for i, user in enumerate(users)]
-    run_clients(history, clients)
+    run_clients(history, spread(target_client, urls, admin.token,
+                                [[ops.generate_invoice_async(user, period, **test_params)] for user in users]))
 
 
-def test_20_async_invoices_spread_over_workers(fresh_cluster, admin, history, make_users, new_period,
+def test_20_async_invoices_spread_over_workers(fresh_cluster, admin, target_client, history, make_users, new_period,
                                                record_verdict) -> None:
     users = make_users(20)
     period = new_period()
     before = flower_workers(fresh_cluster)
-    submit_async(fresh_cluster, admin, history, users, period, hold_s=0.3)
+    submit_async(fresh_cluster, target_client, admin, history, users, period, hold_s=0.3)
     states = wait_until_settled(admin, accepted_task_ids(history))
     assert set(states.values()) == {"SUCCESS"}, states
     for op in history.completions():  # the worker that ran each task, for the distribution checker
-        op.value["worker"] = admin.task(op.value["task_id"]).json()["result"]["worker"]
+        op.value["worker"] = task_state(admin, op.value["task_id"])["result"]["worker"]
     results = [async_checker.check(history.ops, final_invoices(admin, users)),
                distribution_checker.check(history.ops, min_instances=len(fresh_cluster.api_urls()), min_workers=2,
                                           flower_workers=flower_workers(fresh_cluster), flower_baseline=before)]
@@ -65,13 +71,14 @@ def test_20_async_invoices_spread_over_workers(fresh_cluster, admin, history, ma
         assert result.valid is True, result.anomalies
 
 
-def test_a_worker_killed_mid_task_loses_and_doubles_nothing(fresh_cluster, admin, history, nemesis, make_users,
-                                                             new_period, record_verdict) -> None:
+@pytest.mark.needs(faults=["kill"])
+def test_a_worker_killed_mid_task_loses_and_doubles_nothing(fresh_cluster, admin, target_client, history, nemesis,
+                                                             make_users, new_period, record_verdict) -> None:
     """Tasks hold 3 s before their write and linger 3 s after it (before the ack): one worker is killed
     before its tasks wrote (a lost task shows), the others after (a doubled one shows)."""
     users = make_users(6)
     period = new_period()
-    submit_async(fresh_cluster, admin, history, users, period, hold_s=3.0, linger_s=3.0)
+    submit_async(fresh_cluster, target_client, admin, history, users, period, hold_s=3.0, linger_s=3.0)
     before_write, *after_write = fresh_cluster.of("worker")
     time.sleep(1.5)
     nemesis.start_fault(Kill(before_write.name))
@@ -86,8 +93,9 @@ def test_a_worker_killed_mid_task_loses_and_doubles_nothing(fresh_cluster, admin
     assert set(states.values()) == {"SUCCESS"}, f"not redelivered after the visibility timeout: {states}"
 
 
-def test_workers_cut_off_from_the_broker_complete_after_heal(fresh_cluster, admin, history, nemesis, make_users,
-                                                             new_period, record_verdict) -> None:
+@pytest.mark.needs(faults=["redis_link"])
+def test_workers_cut_off_from_the_broker_complete_after_heal(fresh_cluster, admin, target_client, history, nemesis,
+                                                             make_users, new_period, record_verdict) -> None:
     """Latency, then a partition, between workers and the broker. This scenario found kombu's BRPOP gap
     (a message popped while the reply is cut off is lost, and acks_late cannot help): billing's outbox
     re-publishes such a task after the visibility timeout."""
@@ -95,10 +103,10 @@ def test_workers_cut_off_from_the_broker_complete_after_heal(fresh_cluster, admi
     period = new_period()
     for worker in fresh_cluster.of("worker"):
         nemesis.start_fault(latency(f"{worker.name}->redis", ms=300, jitter_ms=100))
-    submit_async(fresh_cluster, admin, history, users[:5], period, hold_s=0.5)
+    submit_async(fresh_cluster, target_client, admin, history, users[:5], period, hold_s=0.5)
     worker = fresh_cluster.of("worker")[0]
     nemesis.start_fault(Partition(f"{worker.name}->redis"))
-    submit_async(fresh_cluster, admin, history, users[5:], period, hold_s=0.5)
+    submit_async(fresh_cluster, target_client, admin, history, users[5:], period, hold_s=0.5)
     time.sleep(5.0)
     nemesis.heal()
     wait_until_settled(admin, accepted_task_ids(history))
@@ -106,15 +114,17 @@ def test_workers_cut_off_from_the_broker_complete_after_heal(fresh_cluster, admi
     assert result.valid is True, result.anomalies
 
 
-def test_a_message_the_broker_lost_is_republished_from_the_outbox(fresh_cluster, admin, history, nemesis,
-                                                                  make_users, new_period, record_verdict) -> None:
+@pytest.mark.needs(faults=["redis_link"])
+def test_a_message_the_broker_lost_is_republished_from_the_outbox(fresh_cluster, admin, target_client, history,
+                                                                  nemesis, make_users, new_period,
+                                                                  record_verdict) -> None:
     """The BRPOP gap made deterministic: every worker is cut off from Redis, the requests are accepted,
     and their messages are taken off the queue before any worker gets them. Only the outbox knows."""
     users = make_users(3)
     period = new_period()
     for worker in fresh_cluster.of("worker"):
         nemesis.start_fault(Partition(f"{worker.name}->redis"))
-    submit_async(fresh_cluster, admin, history, users, period)
+    submit_async(fresh_cluster, target_client, admin, history, users, period)
     dropped = fresh_cluster.fixed["redis"].exec_run(
         ["redis-cli", "-n", "1", "EVAL", "local n = 0 for _, k in ipairs(redis.call('KEYS', 'celery*')) do "
          "n = n + redis.call('DEL', k) end return n", "0"])

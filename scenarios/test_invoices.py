@@ -14,25 +14,19 @@ from chaos.nemesis.link_faults import Partition, latency
 from chaos.nemesis.process_faults import Pause
 from chaos.nemesis.schedule import random_schedule, to_json
 from chaos.workload import operations as ops
-from chaos.workload.client import BillingClient
 from chaos.workload.runner import Client, perform, run_clients
-from scenarios.conftest import final_invoices
+from scenarios.conftest import final_invoices, spread
 
 pytestmark = pytest.mark.chaos
 
 
-def spread_clients(cluster, admin: BillingClient, operations_per_client: list[list], via_lb: bool = False) -> list[Client]:
-    """One client per list of operations, round-robin over the api instances' own links."""
-    urls = [cluster.lb_url] if via_lb else list(cluster.api_urls().values())
-    return [Client(f"client_{i}", BillingClient(urls[i % len(urls)], admin.token), iter(batch))
-            for i, batch in enumerate(operations_per_client)]
-
-
-def test_10_concurrent_generates_over_instances_make_one_invoice(fresh_cluster, admin, history, make_users,
-                                                                 new_period, record_verdict) -> None:
+@pytest.mark.needs(operations=["generate_invoice"])
+def test_10_concurrent_generates_over_instances_make_one_invoice(fresh_cluster, admin, target_client, history,
+                                                                 make_users, new_period, record_verdict) -> None:
     user_id, = make_users(1)
     period = new_period()
-    run_clients(history, spread_clients(fresh_cluster, admin, [[ops.generate_invoice(user_id, period)]] * 10))
+    urls = list(fresh_cluster.api_urls().values())
+    run_clients(history, spread(target_client, urls, admin.token, [[ops.generate_invoice(user_id, period)]] * 10))
     result = record_verdict(invoice_checker.check(history.ops, final_invoices(admin, [user_id])))
     assert result.valid is True, result.anomalies
     outcomes = Counter((op.type, op.error) for op in history.completions())
@@ -41,14 +35,14 @@ def test_10_concurrent_generates_over_instances_make_one_invoice(fresh_cluster, 
     assert len({op.instance for op in history.completions()}) == len(fresh_cluster.api_urls())
 
 
-def test_a_slow_holder_makes_the_others_time_out(fresh_cluster, admin, history, make_users, new_period,
-                                                 record_verdict) -> None:
+@pytest.mark.needs(operations=["generate_invoice", "slow_invoice"])
+def test_a_slow_holder_makes_the_others_time_out(fresh_cluster, admin, target_client, history, make_users,
+                                                 new_period, record_verdict) -> None:
     user_id, = make_users(1)
     period = new_period()
     holder, *others = fresh_cluster.api_urls().values()
-    clients = [Client("holder", BillingClient(holder, admin.token), iter([ops.slow_invoice(user_id, period, 5)]))]
-    clients += [Client(f"client_{i}", BillingClient(url, admin.token),
-                       iter([ops.generate_invoice(user_id, period)])) for i, url in enumerate(others)]
+    clients = [Client("holder", target_client(holder, admin.token), iter([ops.slow_invoice(user_id, period, 5)]))]
+    clients += spread(target_client, others, admin.token, [[ops.generate_invoice(user_id, period)]] * len(others))
     holder_thread = threading.Thread(target=run_clients, args=(history, clients[:1]))
     holder_thread.start()
     time.sleep(1.5)
@@ -59,8 +53,9 @@ def test_a_slow_holder_makes_the_others_time_out(fresh_cluster, admin, history, 
     record_verdict(invoice_checker.check(history.ops, final_invoices(admin, [user_id])))
 
 
-def test_duplicate_invoice_storm_with_latency_on_api_to_redis(fresh_cluster, admin, history, nemesis, make_users,
-                                                              new_period, chaos_seed, request,
+@pytest.mark.needs(operations=["generate_invoice"], faults=["redis_link"])
+def test_duplicate_invoice_storm_with_latency_on_api_to_redis(fresh_cluster, admin, target_client, history, nemesis,
+                                                              make_users, new_period, chaos_seed, request,
                                                               record_verdict) -> None:
     users = make_users(20)
     periods = [new_period() for _ in range(3)]
@@ -72,7 +67,8 @@ def test_duplicate_invoice_storm_with_latency_on_api_to_redis(fresh_cluster, adm
     batches = [[ops.generate_invoice(rng.choice(users), rng.choice(periods)) for _ in range(30)]
                for _ in range(20)]
     nemesis.run(schedule)
-    run_clients(history, spread_clients(fresh_cluster, admin, batches), time_limit_s=60)
+    urls = list(fresh_cluster.api_urls().values())
+    run_clients(history, spread(target_client, urls, admin.token, batches), time_limit_s=60)
     nemesis.join()
     nemesis.heal()
     result = invoice_checker.check(history.ops, final_invoices(admin, users))
@@ -80,24 +76,25 @@ def test_duplicate_invoice_storm_with_latency_on_api_to_redis(fresh_cluster, adm
     assert result.valid is True, result.anomalies
 
 
-def test_a_lock_holder_paused_past_expiry_is_stopped_by_the_database(fresh_cluster, admin, history, nemesis,
-                                                                     make_users, new_period,
+@pytest.mark.needs(operations=["generate_invoice", "slow_invoice", "lock_events"], faults=["pause"])
+def test_a_lock_holder_paused_past_expiry_is_stopped_by_the_database(fresh_cluster, admin, target_client, history,
+                                                                     nemesis, make_users, new_period,
                                                                      record_verdict) -> None:
     """The holder's lock expires (10 s) while it is paused; a second holder invoices; the first must not."""
     user_id, = make_users(1)
     period = new_period()
     (stale_name, stale_url), (_, fresh_url) = list(fresh_cluster.api_urls().items())[:2]
-    stale = threading.Thread(target=perform, args=(history, "stale_holder", BillingClient(stale_url, admin.token),
+    stale = threading.Thread(target=perform, args=(history, "stale_holder", target_client(stale_url, admin.token),
                                                     ops.slow_invoice(user_id, period, 3)))
     stale.start()
     time.sleep(1.0)  # the holder has the lock and is inside its hold
     nemesis.start_fault(Pause(stale_name))
     time.sleep(11.0)  # past the lock's 10 s expiry
-    perform(history, "second_holder", BillingClient(fresh_url, admin.token), ops.generate_invoice(user_id, period))
+    perform(history, "second_holder", target_client(fresh_url, admin.token), ops.generate_invoice(user_id, period))
     nemesis.heal()
     stale.join(60)
     final = final_invoices(admin, [user_id])
-    results = [lock_checker.check(admin.lock_events().json()), invoice_checker.check(history.ops, final)]
+    results = [lock_checker.check(admin.call("lock_events")["events"]), invoice_checker.check(history.ops, final)]
     for result in results:
         record_verdict(result)
     assert [r.anomalies for r in results] == [[], []]
@@ -106,14 +103,14 @@ def test_a_lock_holder_paused_past_expiry_is_stopped_by_the_database(fresh_clust
     assert stale_op.type in {"fail", "info"} and stale_op.error in {"lock_lost", "invoice_exists", None}
 
 
-def test_an_instance_cut_off_from_redis_fails_closed(fresh_cluster, admin, history, nemesis, make_users,
-                                                     new_period, record_verdict) -> None:
+@pytest.mark.needs(operations=["generate_invoice"], faults=["redis_link"])
+def test_an_instance_cut_off_from_redis_fails_closed(fresh_cluster, admin, target_client, history, nemesis,
+                                                     make_users, new_period, record_verdict) -> None:
     users = make_users(5)
     period = new_period()
     cut_name, cut_url = next(iter(fresh_cluster.api_urls().items()))
     nemesis.start_fault(Partition(f"{cut_name}->redis"))
-    clients = [Client(f"client_{i}", BillingClient(cut_url, admin.token),
-                      iter([ops.generate_invoice(user, period)])) for i, user in enumerate(users)]
+    clients = spread(target_client, [cut_url], admin.token, [[ops.generate_invoice(user, period)] for user in users])
     run_clients(history, clients, time_limit_s=60)
     nemesis.heal()
     statuses = Counter(op.status for op in history.completions())

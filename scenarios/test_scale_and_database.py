@@ -13,19 +13,18 @@ from chaos.checkers import latency as latency_checker
 from chaos.nemesis.link_faults import Partition, latency
 from chaos.nemesis.process_faults import Scale
 from chaos.workload import operations as ops
-from chaos.workload.client import BillingClient
-from chaos.workload.runner import Client, run_clients
-from scenarios.conftest import final_invoices
+from chaos.workload.runner import run_clients
+from scenarios.conftest import final_invoices, spread
 
 pytestmark = pytest.mark.chaos
 
 
-def test_scaling_api_and_workers_under_load_spreads_the_work(fresh_cluster, admin, history, nemesis,
+@pytest.mark.needs(operations=["list_plans"], faults=["scale", "workers"])
+def test_scaling_api_and_workers_under_load_spreads_the_work(fresh_cluster, admin, target_client, history, nemesis,
                                                              record_verdict) -> None:
     """Reads through the lb while api goes 5 -> 2 -> 5 and workers 3 -> 1 -> 3: every instance works,
     and no error outside the scale windows."""
-    clients = [Client(f"reader_{i}", BillingClient(fresh_cluster.lb_url), iter([ops.read_plans()] * 400))
-               for i in range(8)]
+    clients = spread(target_client, [fresh_cluster.lb_url], None, [[ops.read_plans()] * 400] * 8, "reader")
     load = threading.Thread(target=run_clients, args=(history, clients), kwargs={"time_limit_s": 40})
     load.start()
     time.sleep(3)
@@ -45,8 +44,9 @@ def test_scaling_api_and_workers_under_load_spreads_the_work(fresh_cluster, admi
     assert results[0].valid is True, results[0].anomalies
 
 
-def test_database_latency_and_partition_give_errors_never_wrong_data(fresh_cluster, admin, history, nemesis,
-                                                                     make_users, new_period, chaos_seed,
+@pytest.mark.needs(operations=["generate_invoice"], faults=["postgres_link"])
+def test_database_latency_and_partition_give_errors_never_wrong_data(fresh_cluster, admin, target_client, history,
+                                                                     nemesis, make_users, new_period, chaos_seed,
                                                                      record_verdict) -> None:
     users = make_users(10)
     period = new_period()
@@ -56,8 +56,7 @@ def test_database_latency_and_partition_give_errors_never_wrong_data(fresh_clust
     nemesis.start_fault(Partition(f"{names[1]}->postgres"))
     urls = list(fresh_cluster.api_urls().values())
     batches = [[ops.generate_invoice(rng.choice(users), period) for _ in range(5)] for _ in range(10)]
-    clients = [Client(f"client_{i}", BillingClient(urls[i % len(urls)], admin.token, timeout_s=10), iter(batch))
-               for i, batch in enumerate(batches)]
+    clients = spread(target_client, urls, admin.token, batches, timeout_s=10)
     run_clients(history, clients, time_limit_s=90)
     nemesis.heal()
     cut_off = [op for op in history.completions() if op.instance == names[1]]
@@ -66,24 +65,31 @@ def test_database_latency_and_partition_give_errors_never_wrong_data(fresh_clust
     assert result.valid is True, result.anomalies
 
 
-def test_each_instance_keeps_its_own_pool_under_100_concurrent_requests(fresh_cluster, admin, history) -> None:
-    clients = [Client(f"client_{i}", BillingClient(fresh_cluster.lb_url), iter([ops.read_plans()]))
-               for i in range(100)]
-    run_clients(history, clients)
+@pytest.mark.needs(operations=["list_plans", "pool_metrics"])
+def test_each_instance_keeps_its_own_pool_under_100_concurrent_requests(fresh_cluster, admin, target_client,
+                                                                        history) -> None:
+    run_clients(history, spread(target_client, [fresh_cluster.lb_url], None, [[ops.read_plans()]] * 100))
     assert all(op.type == "ok" for op in history.completions())
-    for name, url in fresh_cluster.api_urls().items():
-        metrics = BillingClient(url).pool_metrics().json()
-        assert metrics["instance"] == name and metrics["pool_size"] == 20
+    answered = set()
+    for url in fresh_cluster.api_urls().values():
+        with target_client(url) as client:
+            metrics = client.call("pool_metrics")
+        assert metrics.ok and metrics["pool_size"] == 20, metrics
+        assert metrics.instance in (None, metrics["instance"]), "the pool is the answering instance's"
         assert metrics["checkedout"] < metrics["pool_size"]
+        answered.add(metrics["instance"])
+    assert len(answered) == len(fresh_cluster.api_urls()), f"each link reaches its own instance: {answered}"
 
 
-def test_1000_invoice_stress(fresh_cluster, admin, history, make_users, new_period, record_verdict) -> None:
+@pytest.mark.needs(operations=["generate_invoice"])
+def test_1000_invoice_stress(fresh_cluster, admin, target_client, history, make_users, new_period,
+                             record_verdict) -> None:
     """The seed's stress: 1000 generate-invoice calls for 1000 users from 100 clients; average and p95 recorded."""
     users = make_users(1000)
     period = new_period()
     urls = list(fresh_cluster.api_urls().values())
-    clients = [Client(f"client_{i}", BillingClient(urls[i % len(urls)], admin.token),
-                      iter([ops.generate_invoice(user, period) for user in users[i::100]])) for i in range(100)]
+    clients = spread(target_client, urls, admin.token,
+                     [[ops.generate_invoice(user, period) for user in users[i::100]] for i in range(100)])
     run_clients(history, clients, time_limit_s=300)
     results = [invoice_checker.check(history.ops, final_invoices(admin, users)), latency_checker.check(history.ops)]
     for result in results:

@@ -7,6 +7,14 @@ connection can be slowed, cut or reset without touching the others. The
 controller reads the services from docker-compose.chaos.yaml, the same file
 a person runs by hand.
 
+What it runs is a target profile's ``run.containerised`` (billing's by
+default): which compose services play the roles ``api`` and ``worker``
+(instances are always named ``api_i`` and ``worker_j``, so faults, links and
+scenarios read the same for every target), which environment variables hold
+the Redis and PostgreSQL URLs (only those are pointed at the instance's
+links), how an instance learns its name, and the api's port. A target
+without workers gets no Flower.
+
 Every container and the network carry the project label, a run id and the
 owner's process id: a run removes its own on exit, and the next run removes
 those of runs whose owner is gone (a killed run), never another live run's.
@@ -18,7 +26,7 @@ import os
 import socket
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,6 +39,8 @@ from docker.models.networks import Network
 from chaos.cluster.spec import ServiceSpec, load_services
 from chaos.compose import COMPOSE_FILE, last_log_line, lb_servers_up
 from chaos.provision.errors import ProvisionError
+from chaos.target import DEFAULT_PROFILE, load_profile
+from chaos.target.model import Containerised
 from chaos.toxiproxy.client import ToxiproxyClient
 
 PROJECT_LABEL = "billing-chaos.project"
@@ -45,7 +55,7 @@ def cli_owner() -> str:
     """Whose stack the `chaos` commands act on. Tests set ``CHAOS_STACK_OWNER`` to their own
     ``host:pid``, so they never touch a person's stack, and a killed test run's stack is reaped."""
     return os.environ.get("CHAOS_STACK_OWNER") or CLI_OWNER
-SCALABLE = ("api", "worker")
+SCALABLE = ("api", "worker")  # the roles; a profile says which compose service plays each
 DEPENDENCIES = {"redis": "redis:6379", "postgres": "postgres:5432"}
 TOXIPROXY_API_PORT = 8474
 CLIENT_LINK_PORTS = range(20000, 20016)   # published: the host's way to each api instance
@@ -96,6 +106,13 @@ def _owner_alive(owner: str) -> bool:
     return True
 
 
+def billing_run() -> Containerised:
+    """How billing/ runs: its profile's ``run.containerised`` (the default target)."""
+    run = load_profile(DEFAULT_PROFILE).run
+    assert isinstance(run, Containerised), "billing's own profile is containerised"
+    return run
+
+
 def reap_leftovers(client: docker.DockerClient) -> int:
     """Remove containers and networks of runs whose owning process is gone."""
     removed = 0
@@ -113,10 +130,14 @@ def reap_leftovers(client: docker.DockerClient) -> int:
 class Cluster:
     """The billing stack of one run. Use as a context manager: it is removed on the way out."""
 
+    kind = "containerised"  # RunningTarget's is "running"
+
     def __init__(self, *, run_id: str | None = None, environment: dict[str, str] | None = None,
                  compose_file: Path = COMPOSE_FILE, overrides: tuple[Path, ...] = (), allow_remote: bool = False,
-                 client: docker.DockerClient | None = None, owner: str | None = None) -> None:
+                 client: docker.DockerClient | None = None, owner: str | None = None,
+                 target: Containerised | None = None) -> None:
         self.run_id = run_id or uuid.uuid4().hex[:8]
+        self.target = target or billing_run()
         self.owner = owner or f"{socket.gethostname()}:{os.getpid()}"
         self.environment = dict(environment or {})
         self.compose_file = compose_file
@@ -200,9 +221,10 @@ class Cluster:
         self.toxiproxy = ToxiproxyClient(self.toxiproxy_url, timeout_s=10)
         for _ in range(api):
             self._add_instance("api")
-        for _ in range(workers):
+        for _ in range(workers if self.has_workers else 0):
             self._add_instance("worker")
-        self._start_flower()
+        if self.has_workers:
+            self._start_flower()
         self.fixed["lb"] = self._run(self.services["lb"], "lb",
                                      ports={"8080/tcp": ("127.0.0.1", None), "8404/tcp": ("127.0.0.1", None)})
         self.wait_healthy(self.containers())
@@ -244,6 +266,30 @@ class Cluster:
     def flower_url(self) -> str:
         return f"http://127.0.0.1:{self.host_port(self.fixed['flower'], 5555)}"
 
+    @property
+    def has_workers(self) -> bool:
+        return self.target.worker_service is not None
+
+    def service_of(self, role: str) -> str:
+        """The compose service that plays ``role`` (api or worker) for this target."""
+        service = self.target.api_service if role == "api" else self.target.worker_service
+        if service is None:
+            raise ClusterError(f"this target has no {role} service (its profile's run.containerised."
+                               f"{role}_service)")
+        return service
+
+    def exec_in(self, service: str, argv: Sequence[str]) -> str:
+        """Run ``argv`` in the first instance of a compose service (or a fixed container); its stdout.
+        How an admin command of a profile (``admin.command``) gets a token."""
+        role = {self.target.api_service: "api", self.target.worker_service: "worker"}.get(service)
+        container = self.of(role)[0].container if role and self.of(role) else self.container(service)
+        result = container.exec_run(list(argv), demux=True)
+        stdout, stderr = result.output
+        if result.exit_code != 0:
+            raise ClusterError(f"{list(argv)} in {container.name} exited {result.exit_code}: "
+                               f"{(stderr or b'').decode(errors='replace').strip()[-300:]}")
+        return (stdout or b"").decode(errors="replace")
+
     def of(self, service: str) -> list[Instance]:
         return sorted((i for i in self.instances.values() if i.service == service),
                       key=lambda i: int(i.name.rsplit("_", 1)[1]))
@@ -270,6 +316,7 @@ class Cluster:
             raise ClusterError(f"only {' and '.join(SCALABLE)} scale, not {service!r}")
         if count < 1:
             raise ClusterError(f"{service} needs at least one instance")
+        self.service_of(service)
         while len(self.of(service)) < count:
             self._add_instance(service)
         while len(self.of(service)) > count:
@@ -293,8 +340,9 @@ class Cluster:
         for service, count in counts.items():
             for _ in range(count):
                 self._add_instance(service)
-        self.fixed.pop("flower").remove(force=True)
-        self._start_flower()
+        if "flower" in self.fixed:
+            self.fixed.pop("flower").remove(force=True)
+            self._start_flower()
         self.wait_healthy(self.containers())
         self.wait_lb_follows()
 
@@ -306,20 +354,27 @@ class Cluster:
         taken = {int(i.name.rsplit("_", 1)[1]) for i in self.of(service)}
         name = f"{service}_{min(set(range(1, len(taken) + 2)) - taken)}"
         assert self.toxiproxy is not None
+        spec = self.services[self.service_of(service)]
         links = {}
-        environment = dict(self.services[service].environment, INSTANCE_NAME=name)
+        environment = dict(spec.environment)
+        if self.target.instance_env:
+            environment[self.target.instance_env] = name
         for dependency, upstream in DEPENDENCIES.items():
+            names = self.target.dependencies.get(dependency, ())
+            if not names:
+                continue  # the profile names no variable for it: the instance reaches it directly
             port = self._free_internal_ports.pop(0)
             link = f"{name}->{dependency}"
             self.toxiproxy.create_proxy(link, upstream, listen=f"0.0.0.0:{port}")
             links[dependency] = link
-            environment = {key: _through(value, dependency, port) for key, value in environment.items()}
-        container = self._run(self.services[service], name, environment=environment,
-                              aliases=[service, name])
+            environment = {key: _through(value, dependency, port) if key in names else value
+                           for key, value in environment.items()}
+        container = self._run(spec, name, environment=environment, aliases=[service, name])
         instance = Instance(name, service, container, links)
         if service == "api":
             port = self._free_client_ports.pop(0)
-            self.toxiproxy.create_proxy(instance.client_link, f"{name}:8000", listen=f"0.0.0.0:{port}")
+            self.toxiproxy.create_proxy(instance.client_link, f"{name}:{self.target.port}",
+                                        listen=f"0.0.0.0:{port}")
             instance.url = f"http://127.0.0.1:{self.host_port(self.fixed['toxiproxy'], port)}"
         self.instances[name] = instance
         return instance

@@ -35,6 +35,8 @@ from chaos.checkers import pool as pool_checker
 from chaos.checkers.result import Result
 from chaos.cluster.controller import Cluster
 from chaos.history import Op, Recorder
+from chaos.target import DEFAULT_PROFILE, load_profile
+from chaos.target.client import TargetClient
 from chaos.workload import operations as ops
 from chaos.workload.client import BillingClient
 from chaos.workload.operations import Operation
@@ -101,6 +103,13 @@ def read_json(call: Callable[[], requests.Response], what: str, attempts: int = 
         if attempt < attempts - 1:
             time.sleep(1.0)
     raise WorkloadError(f"could not read {what}: {problem}")
+
+
+def target_client(url: str, token: str | None = None, timeout_s: float | None = None) -> TargetClient:
+    """A workload client of billing's profile: drills act on the stack of `chaos up`, which is billing.
+    (The admin stays a ``BillingClient``: its set-up calls and final reads read billing's own bodies.)"""
+    profile = load_profile(DEFAULT_PROFILE)
+    return TargetClient(profile, url, token) if timeout_s is None else TargetClient(profile, url, token, timeout_s)
 
 
 def admin_client(base_url: str) -> BillingClient:
@@ -267,7 +276,7 @@ class Workload:
         """``count`` clients round-robin over the api instances' own links, each its own session."""
         urls = [url for _, url in self.instance_urls()]
         tokens = [token(i) if token else self.admin.token for i in range(count)]
-        return [Client(f"{self.kind}-{i}", BillingClient(urls[i % len(urls)], tokens[i]), operations(i))
+        return [Client(f"{self.kind}-{i}", target_client(urls[i % len(urls)], tokens[i]), operations(i))
                 for i in range(count)]
 
 
@@ -427,9 +436,9 @@ class LockContention(Workload):
 
     def clients(self) -> list[Client]:
         think = float(self.values["think_ms"]) / 1000
-        holder = Client("lock-holder", BillingClient(self.holder_url, self.admin.token, timeout_s=120),
+        holder = Client("lock-holder", target_client(self.holder_url, self.admin.token, timeout_s=120),
                         iter([ops.slow_invoice(self.user, self.period, float(self.values["hold_s"]))]))
-        contenders = [Client(f"lock-contender-{i}", BillingClient(self.others[i % len(self.others)][1],
+        contenders = [Client(f"lock-contender-{i}", target_client(self.others[i % len(self.others)][1],
                                                                   self.admin.token),
                              self.paced(lambda: ops.generate_invoice(self.user, self.period), think))
                       for i in range(int(self.values["clients"]))]
@@ -467,7 +476,7 @@ class Reads(Workload):
 
     def clients(self) -> list[Client]:
         think = float(self.values["think_ms"]) / 1000
-        return [Client(f"reads-{i}", BillingClient(self.context.cluster.lb_url), self.paced(ops.read_plans, think))
+        return [Client(f"reads-{i}", target_client(self.context.cluster.lb_url), self.paced(ops.read_plans, think))
                 for i in range(int(self.values["clients"]))]
 
     def after_wait(self) -> str:
@@ -489,20 +498,14 @@ class Pool(Workload):
               Param("every_ms", int, 1000, "pause between one instance's samples"))
 
     def clients(self) -> list[Client]:
-        self.samples: list[dict[str, Any]] = []
         every = float(self.values["every_ms"]) / 1000
-        sample = Operation("pool_metrics", {}, self._sample, write=False)
-        return [Client(f"pool-{name}", BillingClient(url), self.paced(lambda: sample, every))
+        return [Client(f"pool-{name}", target_client(url), self.paced(ops.pool_metrics, every))
                 for name, url in self.instance_urls()]
 
-    def _sample(self, client: BillingClient) -> requests.Response:
-        response = client.pool_metrics()
-        if response.status_code == 200:
-            self.samples.append({"t": self.context.recorder.elapsed_ns(), **response.json()})
-        return response
-
     def final_reads(self) -> Any:
-        return getattr(self, "samples", [])
+        """The samples are the history's own pool_metrics completions (each carries the pool's numbers)."""
+        return [{"t": op.time, **op.value} for op in self.context.recorder.completions()
+                if op.process in self.processes and op.f == "pool_metrics" and op.type == "ok"]
 
     def checks(self, history: Sequence[Op], final: Any) -> dict[str, Check]:
         return {"pool": partial(pool_checker.check, final)}

@@ -22,6 +22,7 @@ class ScenarioRecord:
     outcome: str = "passed"          # passed / failed / error / skipped
     duration_s: float = 0.0
     final_reads: Any = None          # stored as final_reads.json, so a checker can be re-run offline
+    note: str = ""                   # e.g. "not checked: target 'shop' lacks operation ..." for a skipped one
     ops: InitVar[list[Op] | None] = None
 
     def __post_init__(self, ops: list[Op] | None) -> None:

@@ -71,7 +71,7 @@ def _store_scenario(path: Path, folder: str, scenario: ScenarioRecord, run_seed:
             "seed": scenario.seed if scenario.seed is not None else run_seed,
             "valid": merge_valid([r.valid for r in scenario.results.values()]) if scenario.results else None,
             "operations": {"ok": calls["ok"], "fail": calls["fail"], "info": calls["info"]},
-            "anomalies": dict(anomalies.most_common())}
+            "anomalies": dict(anomalies.most_common()), "note": scenario.note}
 
 
 @dataclass

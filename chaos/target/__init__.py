@@ -9,7 +9,8 @@ once), ``model`` (the dataclasses), ``paths``/``templates``/``statuses``
 built and read, no I/O), ``client`` (one HTTP client of a target),
 ``record`` (a call recorded in a history), ``needs`` (what a scenario needs
 of a target, and why it is skipped), ``admin`` (the admin's token),
-``check`` (``chaos target check``), ``loopback`` (instance URLs).
+``check`` (``chaos target check``; ``cli`` is the command), ``loopback``
+(instance URLs).
 """
 from chaos.target.errors import OperationMissing, ProfileError
 from chaos.target.profile import TargetProfile, known_profiles, load_profile

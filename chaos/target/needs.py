@@ -110,8 +110,8 @@ def _fault_reason(profile: TargetProfile, fault: str) -> str | None:
     run = profile.run
     if not isinstance(run, Containerised):
         if fault in _CONTAINER_FAULTS:
-            return (f"the target is already running (run.running), so the suite has no container to "
-                    f"{fault.replace('_', ' ')} ({FAULTS[fault]}); only client links are possible")
+            return (f"the target is already running (run.running): the suite has no container of it, so no "
+                    f"{FAULTS[fault]}; only client links (client->api_i) can be faulted")
         return None
     if fault in ("redis_link", "postgres_link"):
         dependency = fault.split("_")[0]

@@ -1,7 +1,10 @@
 """Clients that perform operations concurrently and record each one in the history.
 
-Every client thread owns its ``BillingClient`` (its own HTTP session) and a
+Every client thread owns its ``TargetClient`` (its own HTTP session) and a
 process name; every run is bounded in count and in time and stops by itself.
+What a call means (its route, its outcome, the values it returned) is the
+target profile's business: ``chaos.target.record.perform`` is the one place
+an HTTP answer becomes ok, fail or info.
 """
 from __future__ import annotations
 
@@ -10,44 +13,16 @@ import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-import requests
-
-from chaos.history import Recorder, classify
-from chaos.workload.client import BillingClient
+from chaos.history import Recorder
+from chaos.target import record
+from chaos.target.client import TargetClient
+from chaos.target.reply import Reply
 from chaos.workload.operations import Operation
 
-# fields of a response body worth keeping in the history (the checkers read them)
-KEPT_FIELDS = ("invoice_id", "task_id", "ticket_id", "booking_id", "subscription_id", "status", "state")
 
-
-def perform(recorder: Recorder, process: str, client: BillingClient, op: Operation) -> requests.Response | None:
-    """Invoke, call, complete: the one place an HTTP outcome becomes ok, fail or info."""
-    handle = recorder.invoke(process, op.f, dict(op.value))
-    started = time.perf_counter()
-    method = "POST" if op.write else "GET"
-    try:
-        response = op.call(client)
-    except requests.RequestException as exc:
-        recorder.complete(handle, classify(None, exc, method), latency=time.perf_counter() - started,
-                          error=type(exc).__name__)
-        return None
-    latency = time.perf_counter() - started
-    try:
-        body = response.json()
-    except ValueError:
-        body = None
-    value = dict(op.value)
-    error = None
-    if isinstance(body, dict):
-        value.update({k: body[k] for k in KEPT_FIELDS if k in body})
-        error = body.get("error")
-        if op.f == "activate":
-            value["body"] = body
-            value["replayed"] = response.headers.get("Idempotent-Replayed") == "true"
-    recorder.complete(handle, classify(response.status_code, None, method), value=value,
-                      status=response.status_code, instance=response.headers.get("X-Instance"),
-                      latency=latency, error=error)
-    return response
+def perform(recorder: Recorder, process: str, client: TargetClient, op: Operation) -> Reply:
+    """Invoke, call, complete. Raises ``OperationMissing`` (nothing recorded) if the target lacks ``op``."""
+    return record.perform(recorder, process, client, op.operation, **op.params)
 
 
 @dataclass
@@ -55,7 +30,7 @@ class Client:
     """One simulated user: a process name, its own session, the operations it will perform in order."""
 
     process: str
-    client: BillingClient
+    client: TargetClient
     operations: Iterable[Operation]
 
 

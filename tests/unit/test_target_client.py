@@ -7,7 +7,7 @@ import json
 import socket
 import sys
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +28,7 @@ from chaos.target.record import perform, request_value
 from chaos.workload import operations as ops
 from chaos.workload.client import BillingClient
 from tests.target_service import PROFILE as SERVICE_PROFILE
-from tests.target_service.serve import running_instances
+from tests.target_service.fixtures import admin, service  # noqa: F401 (fixtures)
 
 pytestmark = pytest.mark.unit
 PERIOD = "2026-01"
@@ -120,20 +120,6 @@ def test_the_history_values_are_the_workloads() -> None:
 
 
 # the test service, two instances sharing one database, real HTTP
-
-@pytest.fixture
-def service(tmp_path: Path) -> Iterator[tuple[Any, list[str]]]:
-    with running_instances(tmp_path / "service.db", count=2) as urls:
-        yield load_profile(SERVICE_PROFILE).with_instances(urls), urls
-
-
-@pytest.fixture
-def admin(service) -> Iterator[TargetClient]:
-    profile, urls = service
-    with TargetClient(profile, urls[0]) as client:
-        assert admin_token(client) is not None
-        yield client
-
 
 def customer(profile, url: str, email: str = "ann@shop.test") -> TargetClient:
     client = TargetClient(profile, url)
