@@ -15,6 +15,7 @@ from typing import Any
 
 import requests
 
+from chaos.http_client import SessionClient
 from chaos.target.errors import OperationMissing
 from chaos.target.model import AdminLogin, TargetProfile
 from chaos.target.needs import needs_missing
@@ -26,23 +27,11 @@ DEFAULT_TIMEOUT_S = 30.0
 __all__ = ["DEFAULT_TIMEOUT_S", "OperationMissing", "Reply", "TargetClient", "needs_missing"]
 
 
-class TargetClient:
+class TargetClient(SessionClient):
     def __init__(self, profile: TargetProfile, base_url: str, token: str | None = None,
                  timeout_s: float = DEFAULT_TIMEOUT_S) -> None:
+        super().__init__(base_url, token, timeout_s)
         self.profile = profile
-        self.base_url = base_url.rstrip("/")
-        self.token = token
-        self.timeout_s = timeout_s
-        self.session = requests.Session()
-
-    def close(self) -> None:
-        self.session.close()
-
-    def __enter__(self) -> "TargetClient":
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        self.close()
 
     def offers(self, operation: str) -> bool:
         return self.profile.offers(operation)

@@ -10,26 +10,16 @@ from typing import Any
 
 import requests
 
+from chaos.http_client import SessionClient
+
 DEFAULT_TIMEOUT_S = 30.0
 
 
-class BillingClient:
+class BillingClient(SessionClient):
     """Calls of the target contract; every call returns the raw response."""
 
     def __init__(self, base_url: str, token: str | None = None, timeout_s: float = DEFAULT_TIMEOUT_S) -> None:
-        self.base_url = base_url.rstrip("/")
-        self.token = token
-        self.timeout_s = timeout_s
-        self.session = requests.Session()
-
-    def close(self) -> None:
-        self.session.close()
-
-    def __enter__(self) -> "BillingClient":
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        self.close()
+        super().__init__(base_url, token, timeout_s)
 
     def request(self, method: str, path: str, *, json: Any = None, headers: dict[str, str] | None = None,
                 params: dict[str, Any] | None = None, data: str | bytes | None = None,
