@@ -4,7 +4,7 @@ from __future__ import annotations
 import uuid
 
 from celery.result import AsyncResult
-from flask import Blueprint, jsonify, request
+from flask import Blueprint, jsonify
 
 from billing import outbox, redis_client
 from billing.auth import admin_required
