@@ -34,6 +34,7 @@ from chaos.history import NEMESIS, Op, Recorder, nemesis_windows
 from chaos.nemesis.fault import Fault
 from chaos.nemesis.grammar import expand, is_link
 from chaos.nemesis.process_faults import Scale
+from chaos.nemesis.heal import heal_everything
 from chaos.nemesis.runner import Nemesis
 from chaos.report import write_report
 from chaos.report.model import RunRecord, ScenarioRecord
@@ -53,13 +54,6 @@ class DrillResult:
     results: dict[str, Result] = field(default_factory=dict)
     stopped: str | None = None        # why it ended early, if it did
     error: str | None = None
-
-
-def heal_everything(cluster: Cluster) -> list[str]:
-    """The cluster-wide heal, imported when needed: it asks the engine and the fault proxy."""
-    from chaos.nemesis.heal import heal_everything as heal_all
-
-    return heal_all(cluster)
 
 
 class Drill:

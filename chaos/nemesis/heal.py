@@ -49,22 +49,27 @@ def heal(cluster: Cluster, target: str | None = None) -> list[ActiveFault]:
     """Heal every active fault (or those on ``target``: an instance, or a link), wait until healthy."""
     healed = [f for f in active_faults(cluster) if target is None or target in (f.target, *_parties(f.target))]
     for fault in healed:
-        if fault.kind == "partition":
-            assert cluster.toxiproxy is not None
-            cluster.toxiproxy.enable(fault.target)
+        if "->" in fault.target:
+            _heal_link(cluster, fault)
         elif fault.kind == "paused":
             cluster.unpause(fault.target)
         elif fault.kind == "disconnected":
             cluster.connect(fault.target)
         elif fault.kind in {"exited", "created", "dead"}:
             cluster.start_again(fault.target)
-        else:
-            assert cluster.toxiproxy is not None
-            for toxic in cluster.toxiproxy.toxics(fault.target):
-                if toxic["type"] == fault.kind:
-                    cluster.toxiproxy.remove_toxic(fault.target, toxic["name"])
+        # restarting or being removed: the engine is already at it; the wait below follows it
     cluster.wait_healthy(cluster.containers())
     return healed
+
+
+def _heal_link(cluster: Cluster, fault: ActiveFault) -> None:
+    assert cluster.toxiproxy is not None
+    if fault.kind == "partition":
+        cluster.toxiproxy.enable(fault.target)
+        return
+    for toxic in cluster.toxiproxy.toxics(fault.target):
+        if toxic["type"] == fault.kind:
+            cluster.toxiproxy.remove_toxic(fault.target, toxic["name"])
 
 
 def heal_everything(cluster: Cluster) -> list[str]:
