@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import sys
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 import click
@@ -23,7 +24,8 @@ from chaos.cli_errors import one_line_errors
 from chaos.cluster.controller import Cluster, ClusterError, cli_owner, reap_leftovers
 from chaos.drills.cli import drill
 from chaos.load import PROFILES, run_load
-from chaos.nemesis.grammar import FAULT_HELP
+from chaos.nemesis.fault import Fault
+from chaos.nemesis.grammar import FAULT_HELP, parse_faults, parse_spec
 from chaos.nemesis.heal import heal as heal_faults
 from chaos.provision.pipeline import ROOT, provision
 from chaos.status import show
@@ -140,12 +142,9 @@ def fault(words: tuple[str, ...]) -> None:
       chaos fault latency api_2:postgres ms=300 jitter=50
       chaos fault pause worker_1
     """
-    from chaos.nemesis.grammar import parse_faults, parse_spec
-
     parse_spec(words)  # a bad fault is refused before the engine is asked anything
     cluster = running_cluster()
-    for started in parse_faults(words, [*cluster.fixed, *cluster.instances]):
-        must_exist(cluster, started.target)
+    for started in planned_faults(cluster, [words]):
         started.start(cluster)
         described = started.describe()
         console.print(f"started {' '.join(f'{k}={v}' for k, v in described.items())}; heal it with "
@@ -286,16 +285,13 @@ def load(profile: str, users: int | None, spawn_rate: float | None, duration: in
       chaos load realistic --users 50 --duration 60
       chaos load browse --duration 90 --fault 'latency api_1:postgres ms=200'
     """
-    from chaos.nemesis.grammar import parse_faults, parse_spec
     from chaos.nemesis.runner import Nemesis
     from chaos.nemesis.schedule import Step
 
     for text in faults:
         parse_spec(text.split())
     cluster = running_cluster()
-    parsed = [f for text in faults for f in parse_faults(text.split(), [*cluster.fixed, *cluster.instances])]
-    for planned in parsed:
-        must_exist(cluster, planned.target)
+    parsed = planned_faults(cluster, [text.split() for text in faults])
     seconds = duration or PROFILES[profile].duration_s
     out_dir = report_dir / f"load-{time.strftime('%Y%m%d-%H%M%S')}-{profile}"
     nemesis = Nemesis(cluster, lambda event, fault: console.print(f"  fault {event}: {' '.join(map(str, fault.values()))}"))
@@ -309,6 +305,14 @@ def load(profile: str, users: int | None, spawn_rate: float | None, duration: in
     console.print(f"{result.requests} requests, {result.failures} failures ({result.failure_ratio:.1%}), "
                   f"average {result.avg_ms:.0f} ms, p95 {p95}, {result.requests_per_s:.1f} req/s")
     console.print(f"report: {result.html}")
+
+
+def planned_faults(cluster: Cluster, texts: Sequence[Sequence[str]]) -> list[Fault]:
+    """The faults ``texts`` name on this stack (``*`` expanded), every target checked before any starts."""
+    faults = [f for words in texts for f in parse_faults(words, [*cluster.fixed, *cluster.instances])]
+    for planned in faults:
+        must_exist(cluster, planned.target)
+    return faults
 
 
 def must_exist(cluster: Cluster, target: str) -> None:
