@@ -136,7 +136,7 @@ class ComposeStack:
     def wait_healthy(self, timeout_s: float) -> None:
         deadline = time.monotonic() + timeout_s
         while True:
-            states = {c.name: _health(c) for c in self.containers()}
+            states = {c.name: health(c) for c in self.containers()}
             waiting = {name: state for name, state in states.items() if state != "healthy"}
             if states and not waiting:
                 return
@@ -154,7 +154,8 @@ def lb_servers_up(stats_url: str) -> int:
     return sum(1 for row in rows if row[17] == "UP")
 
 
-def _health(container: docker.models.containers.Container) -> str:
+def health(container: docker.models.containers.Container) -> str:
+    """``healthy``/``unhealthy``/``starting`` while it runs, else the engine's status (paused, exited...)."""
     container.reload()
     state = container.attrs["State"]
     if state["Status"] != "running":

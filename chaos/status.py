@@ -10,18 +10,8 @@ from rich.console import Console
 from rich.table import Table
 
 from chaos.cluster.controller import Cluster
+from chaos.compose import health
 from chaos.nemesis.heal import active_faults
-
-
-def health(cluster: Cluster, name: str) -> str:
-    container = cluster.container(name)
-    container.reload()
-    state = container.attrs["State"]
-    if state["Paused"]:
-        return "paused"
-    if not state["Running"]:
-        return state["Status"]
-    return state.get("Health", {}).get("Status", "running")
 
 
 def show(cluster: Cluster, console: Console) -> None:
@@ -31,7 +21,7 @@ def show(cluster: Cluster, console: Console) -> None:
         instances.add_column(column)
     urls = cluster.api_urls()
     for name in [*cluster.fixed, *(i.name for s in ("api", "worker") for i in cluster.of(s))]:
-        instances.add_row(name, health(cluster, name), urls.get(name, ""))
+        instances.add_row(name, health(cluster.container(name)), urls.get(name, ""))
     console.print(instances)
 
     assert cluster.toxiproxy is not None

@@ -49,18 +49,18 @@ OWNER_LABEL = "billing-chaos.owner"
 INSTANCE_LABEL = "billing-chaos.instance"
 ENVIRONMENT_LABEL = "billing-chaos.environment"  # on the network: how ``attach`` rebuilds the services
 CLI_OWNER = "cli"  # the stack of `chaos up`: it outlives the command, so no process owns it
-
-
-def cli_owner() -> str:
-    """Whose stack the `chaos` commands act on. Tests set ``CHAOS_STACK_OWNER`` to their own
-    ``host:pid``, so they never touch a person's stack, and a killed test run's stack is reaped."""
-    return os.environ.get("CHAOS_STACK_OWNER") or CLI_OWNER
 SCALABLE = ("api", "worker")  # the roles; a profile says which compose service plays each
 DEPENDENCIES = {"redis": "redis:6379", "postgres": "postgres:5432"}
 TOXIPROXY_API_PORT = 8474
 CLIENT_LINK_PORTS = range(20000, 20016)   # published: the host's way to each api instance
 INTERNAL_LINK_PORTS = range(21000, 21200)  # container to container only
 HEALTH_TIMEOUT_S = 180.0
+
+
+def cli_owner() -> str:
+    """Whose stack the `chaos` commands act on. Tests set ``CHAOS_STACK_OWNER`` to their own
+    ``host:pid``, so they never touch a person's stack, and a killed test run's stack is reaped."""
+    return os.environ.get("CHAOS_STACK_OWNER") or CLI_OWNER
 
 
 class ClusterError(ProvisionError):
