@@ -45,8 +45,14 @@ def lock_key(user_id: int, period: str) -> str:
     return f"invoice:{user_id}:{period}"
 
 
+ACTIVATION_PERIOD = "activation-"  # an activation's invoice: its period names the subscription
+
+
 def as_json(invoice: Invoice) -> dict[str, Any]:
+    """``subscription_id`` is set on an activation's invoice only, so a reader can tell the two kinds apart."""
+    subscription = invoice.period[len(ACTIVATION_PERIOD):] if invoice.period.startswith(ACTIVATION_PERIOD) else None
     return {"invoice_id": invoice.id, "user_id": invoice.user_id, "period": invoice.period,
+            "subscription_id": int(subscription) if subscription and subscription.isdigit() else None,
             "amount": str(invoice.amount), "instance": invoice.instance,
             "fencing_token": invoice.fencing_token,
             "created_at": invoice.created_at.isoformat() if invoice.created_at else None}

@@ -13,7 +13,7 @@ One module per invariant, each with a ``check`` function:
 ``compose`` runs several safely and merges their verdicts (False > unknown > True).
 """
 from chaos.checkers.compose import check_safe, compose, merge
-from chaos.checkers.result import Anomaly, Result, Valid, Witness, check_all, merge_valid, verdict
+from chaos.checkers.result import Anomaly, Evidence, Result, Valid, Witness, check_all, judged, merge_valid, verdict
 
-__all__ = ["Anomaly", "Result", "Valid", "Witness", "check_all", "check_safe", "compose", "merge", "merge_valid",
+__all__ = ["Anomaly", "Evidence", "Result", "Valid", "Witness", "check_all", "check_safe", "compose", "judged", "merge", "merge_valid",
            "verdict"]

@@ -27,7 +27,9 @@ def merge(results: Mapping[str, Result] | Iterable[Result], name: str = "compose
     named = dict(results) if isinstance(results, Mapping) else {r.checker: r for r in results}
     return Result(name, merge_valid([r.valid for r in named.values()]),
                   [a for r in named.values() for a in r.anomalies],
-                  {key: {"valid": r.valid, "anomalies": r.kinds(), **r.stats} for key, r in named.items()})
+                  {key: {"valid": r.valid, "anomalies": r.kinds(), **r.stats} for key, r in named.items()},
+                  {f"{key}.{claim}": e for key, r in named.items() for claim, e in r.evidence.items()},
+                  "; ".join(f"{key}: {r.reason}" for key, r in named.items() if r.reason))
 
 
 def compose(checks: Mapping[str, Callable[[], Result]], name: str = "composed") -> Result:

@@ -29,9 +29,12 @@ __all__ = ["DEFAULT_TIMEOUT_S", "OperationMissing", "Reply", "TargetClient", "ne
 
 class TargetClient(SessionClient):
     def __init__(self, profile: TargetProfile, base_url: str, token: str | None = None,
-                 timeout_s: float = DEFAULT_TIMEOUT_S) -> None:
+                 timeout_s: float = DEFAULT_TIMEOUT_S, instance: str | None = None) -> None:
+        """``instance``: the name of the instance ``base_url`` reaches (for profiles whose instance is
+        ``from_url``; None for the lb, where the answering instance cannot be known)."""
         super().__init__(base_url, token, timeout_s)
         self.profile = profile
+        self.instance = instance
 
     def offers(self, operation: str) -> bool:
         return self.profile.offers(operation)
@@ -51,7 +54,7 @@ class TargetClient(SessionClient):
             body: Any = response.json()
         except ValueError:
             body = response.text
-        return read(self.profile, operation, response.status_code, response.headers, body, latency)
+        return read(self.profile, operation, response.status_code, response.headers, body, latency, self.instance)
 
     def login(self, email: str, password: str) -> Reply:
         """Log in; on ok the client keeps the token for its later calls."""

@@ -25,6 +25,9 @@ from types import MappingProxyType
 from typing import Any, Literal
 
 ValueKind = Literal["value", "flag", "list"]
+# An id is whatever JSON scalar the target chose (7, "7", a UUID): the suite passes it on and compares it,
+# and never casts it.
+Id = int | str
 REQUIRED = frozenset({"health", "list_invoices"})  # without them no run can be judged
 
 
@@ -33,7 +36,7 @@ class Param:
     """One parameter of an operation. An optional parameter left out is left out of the request too."""
 
     name: str
-    type: type
+    type: Any
     required: bool = True
     default: Any = None
 
@@ -86,7 +89,7 @@ class OperationSpec:
         return next((v for v in self.values if v.name == name), None)
 
 
-def _p(name: str, type_: type = int, required: bool = True, default: Any = None) -> Param:
+def _p(name: str, type_: Any = Id, required: bool = True, default: Any = None) -> Param:
     return Param(name, type_, required and default is None, default)
 
 
@@ -98,7 +101,8 @@ def _v(*names: str) -> tuple[Value, ...]:
     return tuple(Value(n) for n in names)
 
 
-INVOICE_FIELDS = ("invoice_id", "user_id", "period", "amount", "instance", "fencing_token", "created_at")
+INVOICE_FIELDS = ("invoice_id", "user_id", "period", "amount", "subscription_id", "instance", "fencing_token",
+                  "created_at")
 _CREDENTIALS = (_p("email", str), _p("password", str))
 
 _SPECS = (
@@ -126,7 +130,7 @@ _SPECS = (
                   "in flight (billing's test endpoints)", holds=True, idempotent=True, fingerprint=("payment_method",)),
     # invoices (admin)
     OperationSpec("generate_invoice", (_p("user_id"), _opt("period")), _v("invoice_id", "user_id", "period",
-                                                                          "amount"), True,
+                                                                          "amount", "subscription_id"), True,
                   "invoice one user for one period, synchronously", as_admin=True),
     OperationSpec("generate_invoice_async", (_p("user_id"), _opt("period"), _opt("hold_s", float),
                                              _opt("linger_s", float)),
@@ -141,14 +145,14 @@ _SPECS = (
     OperationSpec("list_invoices", (_p("user_id"),), (Value("invoices", "list", INVOICE_FIELDS),), False,
                   "every invoice of a user: the final read", as_admin=True),
     # tickets and bookings
-    OperationSpec("create_event", (_p("capacity"), _p("name", str, default="event")), _v("event_id"), True,
+    OperationSpec("create_event", (_p("capacity", int), _p("name", str, default="event")), _v("event_id"), True,
                   "an event with capacity tickets", as_admin=True),
     OperationSpec("event", (_p("event_id"),), (*_v("event_id", "capacity", "available"),
                                                Value("tickets", "list", ("ticket_id", "quantity", "user_id"))),
                   False, "an event's counters and tickets (final read)"),
-    OperationSpec("purchase_ticket", (_p("event_id"), _p("quantity", default=1)),
+    OperationSpec("purchase_ticket", (_p("event_id"), _p("quantity", int, default=1)),
                   _v("ticket_id", "event_id", "quantity"), True, "buy tickets"),
-    OperationSpec("create_slot", (_p("capacity"), _p("name", str, default="slot")), _v("slot_id"), True,
+    OperationSpec("create_slot", (_p("capacity", int), _p("name", str, default="slot")), _v("slot_id"), True,
                   "a bookable slot with capacity places", as_admin=True),
     OperationSpec("slot", (_p("slot_id"),), (*_v("slot_id", "capacity", "booked"),
                                              Value("bookings", "list", ("booking_id", "user_id"))),
@@ -162,7 +166,7 @@ _SPECS = (
     # test support (billing's test endpoints)
     OperationSpec("reset", (), _v("status"), True, "clear what scenarios wrote", as_admin=True,
                   test_only=True, destructive=True),
-    OperationSpec("bulk_users", (_p("count"), _p("prefix", str, default="bulk")),
+    OperationSpec("bulk_users", (_p("count", int), _p("prefix", str, default="bulk")),
                   (Value("user_ids", "list"), Value("password")), True, "create many users at once",
                   as_admin=True, test_only=True),
     OperationSpec("lock_events", (), (Value("events", "list", ("kind", "key", "token", "instance", "t",

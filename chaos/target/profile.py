@@ -14,9 +14,21 @@ Schema (YAML; every key not marked required may be left out)::
       scheme: Bearer                 # default Bearer; null sends the bare token
       token: access_token            # reply path (see below); needed when login/admin_login is mapped
     idempotency_header: Idempotency-Key   # or null: the header activate's `key` goes in
-    instance_header: X-Instance      # or null: which instance answered
+    instance_header: X-Instance      # or null: which instance answered; from_url: the URL called
     error_code: error                # reply path of the error code (default "error"; null: none)
     error_codes: {already_billed: invoice_exists}  # the target's codes in the checkers' words
+    error_message: message           # reply path of a refusal's sentence (default "message")
+    error_patterns:                  # no machine codes: a sentence matching (regex, any case)
+      "already exists": invoice_exists   #   means the suite's code
+    identities:                      # what makes two effects one for the at-most-once checks;
+      invoice: [user_id, period]     #   invoice fields, or per_call (each accepted call makes at
+      activation: [subscription_id]  #   most one); not declared: those checks are unknown
+    outages: [503]                   # what the target answers while a dependency is down (default
+                                     #   ["5xx"]); the contract checker allows only these in faults
+    setup:                           # per-run values, found once as the admin before scenarios run
+      plan_id: {operation: list_plans, value: "plans[0].plan_id"}
+    credentials: {password: "Chaos-{n}-Passw0rd"}   # meets the target's password policy
+    reset: {command: [my-service, flush-rate-limits]}  # clears data between scenarios (this machine)
     statuses:                        # default for every operation; what no list names goes to
       ok: ["2xx"]                    #   chaos.history.classify; entries: 409, "4xx", "500-599"
       fail: ["4xx"]                  # fail = it certainly did not happen

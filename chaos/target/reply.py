@@ -53,9 +53,14 @@ class Reply:
 
 
 def read(profile: TargetProfile, operation: str, status: int, headers: Mapping[str, str], body: Any,
-         latency: float = 0.0) -> Reply:
-    return Reply(operation, profile.outcome(operation, status), status, extract(profile, operation, body, headers),
-                 body, _header(headers, profile.instance_header), _error_code(profile, body), latency, dict(headers))
+         latency: float = 0.0, instance: str | None = None) -> Reply:
+    """``instance``: the name of the instance the client called, for a profile whose instance is
+    ``from_url`` (no header names it)."""
+    outcome = profile.outcome(operation, status)
+    answered = instance if profile.instance_from_url else _header(headers, profile.instance_header)
+    error = _error_code(profile, body) if outcome != "ok" else None
+    return Reply(operation, outcome, status, extract(profile, operation, body, headers), body, answered, error,
+                 latency, dict(headers))
 
 
 def failed(profile: TargetProfile, operation: str, exc: BaseException, latency: float = 0.0) -> Reply:
@@ -109,9 +114,14 @@ def _header(headers: Mapping[str, str], name: str | None) -> str | None:
 
 
 def _error_code(profile: TargetProfile, body: Any) -> str | None:
-    if profile.error_code is None:
+    """The suite's code for a refusal: the body's machine code (mapped), else its message by pattern."""
+    return profile.error_of(_scalar(profile.error_code, body), _scalar(profile.error_message, body))
+
+
+def _scalar(path: ReplyPath | None, body: Any) -> str | None:
+    if path is None:
         return None
-    found = profile.error_code.find(body)
+    found = path.find(body)
     if isinstance(found, bool) or not isinstance(found, (str, int)) or found == "":
         return None
-    return profile.error_codes.get(str(found), str(found))
+    return str(found)

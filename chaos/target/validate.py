@@ -12,14 +12,16 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-from chaos.target import paths, statuses, templates, validate_run
+from chaos.target import paths, statuses, templates, validate_judging, validate_run
 from chaos.target.errors import ProfileError
 from chaos.target.model import Auth, Extract, OperationMap, TargetProfile
 from chaos.target.operations import NAMES, OPERATIONS, REQUIRED, OperationSpec
 from chaos.target.problems import ABSENT, HEADER, Problems, kind, suggest
 
 TOP_KEYS = ("name", "description", "auth", "idempotency_header", "instance_header", "error_code", "error_codes",
-            "statuses", "operations", "lacks", "admin", "run")
+            "error_message", "error_patterns", "statuses", "outages", "identities", "setup", "credentials", "reset",
+            "operations", "lacks", "admin", "run")
+FROM_URL = "from_url"
 AUTH_KEYS = ("header", "scheme", "token")
 OPERATION_KEYS = ("method", "path", "headers", "query", "body", "extract", "statuses")
 EXTRACT_KEYS = ("path", "fields")
@@ -41,9 +43,12 @@ def build(raw: Any, source: Path | None, file: str) -> TargetProfile:
     auth = _auth(problems, top.get("auth", {}))
     idempotency_header = problems.text(top, "idempotency_header", "", default=None, nullable=True, pattern=HEADER,
                                        what="a header name")
-    instance_header = problems.text(top, "instance_header", "", default=None, nullable=True, pattern=HEADER,
-                                    what="a header name")
+    instance_from_url = top.get("instance_header") == FROM_URL
+    instance_header = None if instance_from_url else problems.text(
+        top, "instance_header", "", default=None, nullable=True, pattern=HEADER,
+        what="a header name, or from_url (the instance is the URL called)")
     error_code = _path(problems, top.get("error_code", "error"), "error_code", nullable=True)
+    error_message = _path(problems, top.get("error_message", "message"), "error_message", nullable=True)
     error_codes = _error_codes(problems, top.get("error_codes") or {})
     base_statuses = _statuses(problems, top["statuses"], "statuses") if "statuses" in top else None
     operations, mentioned = _operations(problems, top.get("operations", ABSENT))
@@ -51,13 +56,20 @@ def build(raw: Any, source: Path | None, file: str) -> TargetProfile:
     run = validate_run.run(problems, top.get("run", ABSENT), source)
     admin = validate_run.admin(problems, top["admin"], run, mentioned) if top.get("admin") is not None else None
     _cross_checks(problems, auth, operations, mentioned)
+    judging = dict(identities=validate_judging.identities(problems, top.get("identities")),
+                   error_patterns=validate_judging.error_patterns(problems, top.get("error_patterns")),
+                   setup=validate_judging.setup(problems, top.get("setup"), mentioned),
+                   credentials=validate_judging.credentials(problems, top.get("credentials")),
+                   reset_command=validate_judging.reset_command(problems, top.get("reset")),
+                   outages=validate_judging.outages(problems, top.get("outages")))
     if problems.found:
         raise ProfileError(problems.found)
     assert name is not None and run is not None
     return TargetProfile(name=name, source=source, operations=operations, run=run, description=description,
                          auth=auth, idempotency_header=idempotency_header, instance_header=instance_header,
                          error_code=error_code, error_codes=error_codes, statuses=base_statuses,
-                         declared_lacks=lacks, admin=admin)
+                         declared_lacks=lacks, admin=admin, error_message=error_message,
+                         instance_from_url=instance_from_url, **judging)
 
 
 # parts of the profile

@@ -13,7 +13,7 @@ from billing.app import create_app
 from billing.settings import Settings
 from chaos.target import DEFAULT_PROFILE, ProfileError, known_profiles, load_profile
 from chaos.target.model import AdminCommand, AdminLogin, Containerised, Running
-from chaos.target.operations import NAMES, OPERATIONS, REQUIRED
+from chaos.target.operations import Id, NAMES, OPERATIONS, REQUIRED
 from chaos.target.profile import parse_profile
 from chaos.target.templates import render_path
 from tests.target_service import PROFILE as SERVICE_PROFILE
@@ -223,7 +223,7 @@ def billing():
 
 
 def sample(operation: str) -> dict[str, Any]:
-    values = {int: 7, str: "abc", float: 1.5}
+    values = {int: 7, str: "abc", float: 1.5, Id: 7}  # billing's ids happen to be integers
     return {p.name: values[p.type] for p in OPERATIONS[operation].params}
 
 
