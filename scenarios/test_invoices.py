@@ -8,36 +8,40 @@ from collections import Counter
 
 import pytest
 
-from chaos.checkers import invoices as invoice_checker
+from chaos.checkers import fails_closed as fails_closed_checker
 from chaos.checkers import locks as lock_checker
 from chaos.nemesis.link_faults import Partition, latency
 from chaos.nemesis.process_faults import Pause
 from chaos.nemesis.schedule import random_schedule, to_json
 from chaos.workload import operations as ops
 from chaos.workload.runner import Client, perform, run_clients
-from scenarios.conftest import final_invoices, spread
+from scenarios.conftest import explain, final_invoices, invoices_verdict, spread
 
 pytestmark = pytest.mark.chaos
 
 
 @pytest.mark.needs(operations=["generate_invoice"])
 def test_10_concurrent_generates_over_instances_make_one_invoice(fresh_cluster, admin, target_client, history,
-                                                                 make_users, new_period, record_verdict) -> None:
+                                                                 make_users, new_period, judge,
+                                                                 target_profile) -> None:
+    """Ten clients over every instance, released together at a barrier, ask for one user's invoice."""
     user_id, = make_users(1)
     period = new_period()
     urls = list(fresh_cluster.api_urls().values())
-    run_clients(history, spread(target_client, urls, admin.token, [[ops.generate_invoice(user_id, period)]] * 10))
-    result = record_verdict(invoice_checker.check(history.ops, final_invoices(admin, [user_id])))
-    assert result.valid is True, result.anomalies
-    outcomes = Counter((op.type, op.error) for op in history.completions())
-    assert outcomes[("ok", None)] == 1
-    assert outcomes[("fail", "invoice_exists")] + outcomes[("fail", "lock_timeout")] == 9, outcomes
-    assert len({op.instance for op in history.completions()}) == len(fresh_cluster.api_urls())
+    run_clients(history, spread(target_client, urls, admin.token, [[ops.generate_invoice(user_id, period)]] * 10),
+                together=True)
+    result = judge(invoices_verdict(target_profile, history, final_invoices(admin, [user_id]),
+                                    "at_most_once", "none_lost"))
+    assert result.valid is True, explain(result)
+    outcomes = Counter(op.type for op in history.completions())
+    assert outcomes == {"ok": 1, "fail": 9}, f"one invoice made, nine definite refusals: {outcomes}"
+    answered = {op.instance for op in history.completions()}
+    assert None in answered or len(answered) == len(urls), f"every instance took part: {answered}"
 
 
 @pytest.mark.needs(operations=["generate_invoice", "slow_invoice"])
 def test_a_slow_holder_makes_the_others_time_out(fresh_cluster, admin, target_client, history, make_users,
-                                                 new_period, record_verdict) -> None:
+                                                 new_period, judge, target_profile) -> None:
     user_id, = make_users(1)
     period = new_period()
     holder, *others = fresh_cluster.api_urls().values()
@@ -50,13 +54,14 @@ def test_a_slow_holder_makes_the_others_time_out(fresh_cluster, admin, target_cl
     holder_thread.join()
     errors = Counter(op.error for op in history.completions() if op.process != "holder")
     assert errors == {"lock_timeout": len(others)}
-    record_verdict(invoice_checker.check(history.ops, final_invoices(admin, [user_id])))
+    result = judge(invoices_verdict(target_profile, history, final_invoices(admin, [user_id]), "at_most_once"))
+    assert result.valid is True, explain(result)
 
 
 @pytest.mark.needs(operations=["generate_invoice"], faults=["redis_link"])
 def test_duplicate_invoice_storm_with_latency_on_api_to_redis(fresh_cluster, admin, target_client, history, nemesis,
                                                               make_users, new_period, chaos_seed, request,
-                                                              record_verdict) -> None:
+                                                              judge, target_profile) -> None:
     users = make_users(20)
     periods = [new_period() for _ in range(3)]
     rng = random.Random(chaos_seed)
@@ -71,15 +76,14 @@ def test_duplicate_invoice_storm_with_latency_on_api_to_redis(fresh_cluster, adm
     run_clients(history, spread(target_client, urls, admin.token, batches), time_limit_s=60)
     nemesis.join()
     nemesis.heal()
-    result = invoice_checker.check(history.ops, final_invoices(admin, users))
-    record_verdict(result)
-    assert result.valid is True, result.anomalies
+    result = judge(invoices_verdict(target_profile, history, final_invoices(admin, users), "at_most_once"))
+    assert result.valid is True, explain(result)
 
 
 @pytest.mark.needs(operations=["generate_invoice", "slow_invoice", "lock_events"], faults=["pause"])
 def test_a_lock_holder_paused_past_expiry_is_stopped_by_the_database(fresh_cluster, admin, target_client, history,
                                                                      nemesis, make_users, new_period,
-                                                                     record_verdict) -> None:
+                                                                     judge, target_profile) -> None:
     """The holder's lock expires (10 s) while it is paused; a second holder invoices; the first must not."""
     user_id, = make_users(1)
     period = new_period()
@@ -94,27 +98,28 @@ def test_a_lock_holder_paused_past_expiry_is_stopped_by_the_database(fresh_clust
     nemesis.heal()
     stale.join(60)
     final = final_invoices(admin, [user_id])
-    results = [lock_checker.check(admin.call("lock_events")["events"]), invoice_checker.check(history.ops, final)]
-    for result in results:
-        record_verdict(result)
-    assert [r.anomalies for r in results] == [[], []]
-    assert results[0].stats["stale_writes_rejected"] == 1, "the stale holder must have tried and been refused"
+    locks = lock_checker.check(admin.call("lock_events")["events"])
+    result = judge(locks, invoices_verdict(target_profile, history, final, "none_lost", "none_from_nowhere"))
+    assert not result.anomalies, explain(result)
+    assert locks.stats["stale_writes_rejected"] == 1, "the stale holder must have tried and been refused"
     stale_op = next(op for op in history.completions() if op.process == "stale_holder")
     assert stale_op.type in {"fail", "info"} and stale_op.error in {"lock_lost", "invoice_exists", None}
 
 
 @pytest.mark.needs(operations=["generate_invoice"], faults=["redis_link"])
 def test_an_instance_cut_off_from_redis_fails_closed(fresh_cluster, admin, target_client, history, nemesis,
-                                                     make_users, new_period, record_verdict) -> None:
+                                                     make_users, new_period, judge, target_profile) -> None:
     users = make_users(5)
     period = new_period()
     cut_name, cut_url = next(iter(fresh_cluster.api_urls().items()))
     nemesis.start_fault(Partition(f"{cut_name}->redis"))
+    time.sleep(1.2)  # past the checker's grace: a call begun at the cut may hold a connection from before it
     clients = spread(target_client, [cut_url], admin.token, [[ops.generate_invoice(user, period)] for user in users])
     run_clients(history, clients, time_limit_s=60)
     nemesis.heal()
-    statuses = Counter(op.status for op in history.completions())
-    assert statuses == {503: len(users)}, statuses
+    outcomes = Counter(op.type for op in history.completions())
+    assert "ok" not in outcomes, f"an instance without its lock service invoiced: {outcomes}"
     final = final_invoices(admin, users)
-    assert all(not [i for i in final[u] if i["period"] == period] for u in users), "invoiced without a lock"
-    record_verdict(invoice_checker.check(history.ops, final))
+    assert not any(final.values()), f"invoiced without a lock: {final}"
+    result = judge(fails_closed_checker.check(history.ops))  # and the contract: only the outages the profile names
+    assert result.valid is True, explain(result)

@@ -8,20 +8,19 @@ import time
 import pytest
 
 from chaos.checkers import distribution as distribution_checker
-from chaos.checkers import invoices as invoice_checker
 from chaos.checkers import latency as latency_checker
 from chaos.nemesis.link_faults import Partition, latency
 from chaos.nemesis.process_faults import Scale
 from chaos.workload import operations as ops
 from chaos.workload.runner import run_clients
-from scenarios.conftest import final_invoices, spread
+from scenarios.conftest import explain, final_invoices, invoices_verdict, spread
 
 pytestmark = pytest.mark.chaos
 
 
 @pytest.mark.needs(operations=["list_plans"], faults=["scale", "workers"])
 def test_scaling_api_and_workers_under_load_spreads_the_work(fresh_cluster, admin, target_client, history, nemesis,
-                                                             record_verdict) -> None:
+                                                             judge, target_profile) -> None:
     """Reads through the lb while api goes 5 -> 2 -> 5 and workers 3 -> 1 -> 3: every instance works,
     and no error outside the scale windows."""
     clients = spread(target_client, [fresh_cluster.lb_url], None, [[ops.read_plans()] * 400] * 8, "reader")
@@ -37,17 +36,15 @@ def test_scaling_api_and_workers_under_load_spreads_the_work(fresh_cluster, admi
     first_start, last_stop = windows[0][0], windows[-1][0]
     outside = [op for op in history.completions() if op.type != "ok" and not first_start <= op.time <= last_stop + 2e9]
     assert not outside, outside[:5]
-    results = [distribution_checker.check(history.ops, min_instances=len(fresh_cluster.api_urls())),
-               latency_checker.check(history.ops)]
-    for result in results:
-        record_verdict(result)
-    assert results[0].valid is True, results[0].anomalies
+    distribution = distribution_checker.check(history.ops, min_instances=len(fresh_cluster.api_urls()))
+    judge(distribution, latency_checker.check(history.ops))
+    assert distribution.valid is True, explain(distribution)
 
 
 @pytest.mark.needs(operations=["generate_invoice"], faults=["postgres_link"])
 def test_database_latency_and_partition_give_errors_never_wrong_data(fresh_cluster, admin, target_client, history,
                                                                      nemesis, make_users, new_period, chaos_seed,
-                                                                     record_verdict) -> None:
+                                                                     judge, target_profile) -> None:
     users = make_users(10)
     period = new_period()
     rng = random.Random(chaos_seed)
@@ -61,8 +58,9 @@ def test_database_latency_and_partition_give_errors_never_wrong_data(fresh_clust
     nemesis.heal()
     cut_off = [op for op in history.completions() if op.instance == names[1]]
     assert cut_off and not [op for op in cut_off if op.type == "ok"], "an instance without its database succeeded"
-    result = record_verdict(invoice_checker.check(history.ops, final_invoices(admin, users)))
-    assert result.valid is True, result.anomalies
+    result = judge(invoices_verdict(target_profile, history, final_invoices(admin, users), "none_lost",
+                                    "none_from_nowhere"))
+    assert result.valid is True, explain(result)
 
 
 @pytest.mark.needs(operations=["list_plans", "pool_metrics"])
@@ -83,7 +81,7 @@ def test_each_instance_keeps_its_own_pool_under_100_concurrent_requests(fresh_cl
 
 @pytest.mark.needs(operations=["generate_invoice"])
 def test_1000_invoice_stress(fresh_cluster, admin, target_client, history, make_users, new_period,
-                             record_verdict) -> None:
+                             judge, target_profile) -> None:
     """The seed's stress: 1000 generate-invoice calls for 1000 users from 100 clients; average and p95 recorded."""
     users = make_users(1000)
     period = new_period()
@@ -91,11 +89,13 @@ def test_1000_invoice_stress(fresh_cluster, admin, target_client, history, make_
     clients = spread(target_client, urls, admin.token,
                      [[ops.generate_invoice(user, period) for user in users[i::100]] for i in range(100)])
     run_clients(history, clients, time_limit_s=300)
-    results = [invoice_checker.check(history.ops, final_invoices(admin, users)), latency_checker.check(history.ops)]
-    for result in results:
-        record_verdict(result)
-    assert results[0].valid is True, results[0].anomalies
-    stats = results[1].stats["generate_invoice"]["all"]
+    latency = latency_checker.check(history.ops)
+    result = judge(invoices_verdict(target_profile, history, final_invoices(admin, users), "none_lost",
+                                    "none_from_nowhere"), latency)
+    assert not result.anomalies and result.valid is not False, explain(result)
+    invoices = result.stats["invoices"]
+    assert invoices["valid"] is True, explain(result)
+    stats = latency.stats["generate_invoice"]["all"]
     latencies = [op.latency for op in history.completions() if op.latency is not None]
     print(f"1000-invoice stress: {stats['count']} ok, average {sum(latencies) / len(latencies) * 1000:.0f} ms, "
           f"p95 {stats['p95'] * 1000:.0f} ms, {stats['throughput']:.0f}/s")

@@ -24,7 +24,7 @@ def check_safe(name: str, checker: Callable[..., Result], *args: Any, **kwargs: 
 
 def merge(results: Mapping[str, Result] | Iterable[Result], name: str = "composed") -> Result:
     """One result holding every anomaly, and per checker its verdict, anomaly counts and stats."""
-    named = dict(results) if isinstance(results, Mapping) else {r.checker: r for r in results}
+    named = dict(results) if isinstance(results, Mapping) else _by_name(results)
     return Result(name, merge_valid([r.valid for r in named.values()]),
                   [a for r in named.values() for a in r.anomalies],
                   {key: {"valid": r.valid, "anomalies": r.kinds(), **r.stats} for key, r in named.items()},
@@ -36,3 +36,14 @@ def compose(checks: Mapping[str, Callable[[], Result]], name: str = "composed") 
     """``checks``: name -> a call with its inputs bound, e.g.
     ``{"invoices": partial(invoices.check, history, final)}``."""
     return merge({key: check_safe(key, check) for key, check in checks.items()}, name)
+
+
+def _by_name(results: Iterable[Result]) -> dict[str, Result]:
+    """Results by checker name; a second result of one checker (two final reads) is ``name_2``, not lost."""
+    named: dict[str, Result] = {}
+    for result in results:
+        name, n = result.checker, 2
+        while name in named:
+            name, n = f"{result.checker}_{n}", n + 1
+        named[name] = result
+    return named

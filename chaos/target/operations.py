@@ -107,8 +107,8 @@ _CREDENTIALS = (_p("email", str), _p("password", str))
 
 _SPECS = (
     # accounts
-    OperationSpec("register", (*_CREDENTIALS, _opt("name")), _v("user_id", "email"), True,
-                  "create an account"),
+    OperationSpec("register", (*_CREDENTIALS, _opt("name")), _v("user_id", "email", "token"), True,
+                  "create an account (a target whose sign-up answers with a token logs the user in with it)"),
     OperationSpec("login", _CREDENTIALS, _v("token", "user_id"), False,
                   "log a user in; the client keeps the token"),
     OperationSpec("admin_login", _CREDENTIALS, _v("token", "user_id"), False,

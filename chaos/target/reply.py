@@ -19,7 +19,7 @@ from chaos.target.operations import spec
 from chaos.target.paths import MISSING, ReplyPath
 
 TRUE_WORDS = frozenset({"true", "1", "yes", "on"})
-TOKEN_OPERATIONS = frozenset({"login", "admin_login"})
+TOKEN_OPERATIONS = frozenset({"login", "admin_login"})  # their token is at auth.token unless extracted
 
 
 @dataclass(frozen=True)
