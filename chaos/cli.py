@@ -216,9 +216,8 @@ def report(run_id: str | None, report_dir: Path) -> None:
         table = Table("run", "seed", "scenarios", "verdict", "report")
         for run_dir in runs:
             summary = load_summary(run_dir)
-            valid = [s.get("valid") for s in summary["scenarios"]]
-            table.add_row(run_dir.name, str(summary.get("seed")), str(len(valid)), _verdict(valid),
-                          str(run_dir / "index.html"))
+            table.add_row(run_dir.name, str(summary.get("seed")), _scenario_counts(summary["scenarios"]),
+                          _verdict(summary), str(run_dir / "index.html"))
         console.print(table)
         return
     matching = [r for r in runs if r.name.startswith(run_id)]
@@ -226,21 +225,35 @@ def report(run_id: str | None, report_dir: Path) -> None:
         raise click.ClickException(f"{len(matching)} runs in {report_dir}/ start with {run_id!r}; "
                                    f"the newest: {', '.join(r.name for r in runs[:5])}")
     summary = load_summary(matching[0])
-    table = Table("scenario", "outcome", "verdict", "operations", "anomalies", title=f"run {matching[0].name}, "
-                  f"seed {summary.get('seed')}", title_justify="left")
+    table = Table("scenario", "outcome", "verdict", "evidence", "operations", "anomalies",
+                  title=f"run {matching[0].name}, seed {summary.get('seed')}", title_justify="left")
     for scenario in summary["scenarios"]:
         anomalies = ", ".join(f"{k}×{v}" for k, v in (scenario.get("anomalies") or {}).items())
-        outcome = scenario["outcome"] + (f" ({scenario['note']})" if scenario.get("note") else "")
-        table.add_row(scenario["name"], outcome, _verdict([scenario.get("valid")]),
+        note = scenario.get("note") or ""
+        outcome = scenario["outcome"] + (f" ({note})" if note and not note.startswith("not checked: ") else "")
+        evidence = ", ".join(f"{e['claim']}×{e['count']}" for e in scenario.get("evidence") or () if e.get("claimed"))
+        table.add_row(scenario["name"], outcome, _verdict(scenario), evidence or "–",  # a failure's: its exception
                       str(scenario.get("operations", "")), anomalies)
     console.print(table)
+    console.print(f"verdict: {_verdict(summary)}")
     console.print(f"report: {matching[0] / 'index.html'}")
 
 
-def _verdict(valid: list[object]) -> str:
-    if any(v is False for v in valid):
-        return "UNSAFE"
-    return "safe" if all(v is True for v in valid) else "unknown"
+def _verdict(entry: dict[str, object]) -> str:
+    """A run's or a scenario's verdict as summary.json holds it (chaos.report.verdicts decided it):
+    safe, UNSAFE, failed, error, unknown: <reason>, not checked: <reason>."""
+    from chaos.report.verdicts import Verdict
+
+    return Verdict(str(entry.get("verdict") or "not checked"), str(entry.get("reason") or "")).label
+
+
+def _scenario_counts(scenarios: list[dict[str, object]]) -> str:
+    """``18 (4 failed, 14 not checked)``: how many scenarios, and those that are not simply judged."""
+    counts: dict[str, int] = {}
+    for scenario in scenarios:
+        counts[str(scenario.get("verdict"))] = counts.get(str(scenario.get("verdict")), 0) + 1
+    notable = [f"{n} {status}" for status, n in counts.items() if status != "valid"]
+    return f"{len(scenarios)}" + (f" ({', '.join(notable)})" if notable else "")
 
 
 @main.command()

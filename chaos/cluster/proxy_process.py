@@ -89,8 +89,11 @@ def start_proxy(host: str = "127.0.0.1", *, seed: int | None = None,
         if line.startswith("listening "):
             started.port = int(line.split()[1])
             return started
+    try:
+        code: int | None = process.wait(STOP_TIMEOUT_S)   # its stdout closed: it is exiting (or it hangs)
+    except subprocess.TimeoutExpired:
+        code = None
     last = (started.output().strip().splitlines() or ["nothing"])[-1]
-    code = process.poll()
     started.stop()
     how = f"exited {code}" if code is not None else f"did not listen within {START_TIMEOUT_S:.0f} s"
     raise ProxyProcessError(f"the fault proxy for the running target {how} on {host}: {last}")

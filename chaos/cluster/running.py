@@ -1,30 +1,62 @@
 """An already-running target: instances someone else started on this machine, reached through our links.
 
-The suite owns no container here, so it can only do what a network in
-between can do: one ``client->api_i`` link per instance URL, in our own
-fault proxy (a child process, ``chaos.cluster.proxy_process``), and every
-toxic or partition on those links. Pausing, killing, disconnecting or
-scaling an instance, and any link to Redis or PostgreSQL, raise
-``UnsupportedFault``; scenarios that need them are skipped before they start
-(``chaos.target.needs``), so this is the error of a caller who did not ask.
+The suite owns no container here, so it does what a network in between and
+the target's own pids allow, all in our own fault proxy (a child process,
+``chaos.cluster.proxy_process``):
 
-``RunningTarget`` has the part of ``Cluster``'s interface the fixtures,
-the nemesis and the scenarios use. There is no load balancer: ``lb_url`` is
-the first instance's link (what a scenario sends "through the lb" goes to
-api_1).
+- one ``client->api_i`` link per instance URL (an ephemeral port: only the
+  suite calls it);
+- one ``api_i->redis`` / ``api_i->postgres`` link per instance and dependency
+  the profile names (``run.running.dependencies``), on the fixed port
+  ``Running.link_port`` gives, so that an instance started *before* the run
+  with the addresses ``chaos target env PROFILE`` prints reaches its Redis and
+  PostgreSQL through them; until the run starts the links, it cannot;
+- process faults on the processes the profile says how to find
+  (``run.running.processes``: a pid file or a command printing pids, and
+  optionally a restart command): pause is SIGSTOP and SIGCONT, kill is
+  SIGKILL, stop is SIGTERM (then SIGKILL), starting again runs the restart
+  command (detached, with the instance's ``chaos target env`` variables over
+  the suite's environment, its output in ``$TMPDIR/chaos-restart-<name>.log``),
+  and waiting for health waits until the instance's port accepts
+  connections. Signals go to the pids given and (``tree``) their descendants,
+  never to processes found by name.
+
+Everything else (disconnecting, scaling, a link or a process the profile does
+not name) raises ``UnsupportedFault`` with the reason; scenarios that need
+those are skipped before they start (``chaos.target.needs``), so this is the
+error of a caller who did not ask.
+
+``RunningTarget`` has the part of ``Cluster``'s interface the fixtures, the
+nemesis and the scenarios use; ``container(name)`` returns a
+``RunningProcess``, which has the ``status``/``reload`` a container has, so
+``chaos.nemesis.heal`` reads and heals it alike. There is no load balancer:
+``lb_url`` is the first instance's link.
 """
 from __future__ import annotations
 
+import os
+import signal as signals
+import socket
+import subprocess
+import tempfile
+import time
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, NoReturn
 from urllib.parse import urlsplit
 
 from chaos.cluster.controller import ClusterError
 from chaos.cluster.proxy_process import ProxyProcess, start_proxy
-from chaos.target.model import Running
-from chaos.toxiproxy.client import ProxyInfo, ToxicInfo, ToxiproxyClient
+from chaos.target.model import DEPENDENCIES, Running
+from chaos.target.model import RunningProcess as ProcessSpec
+from chaos.toxiproxy.client import ProxyInfo, ToxicInfo, ToxiproxyClient, ToxiproxyError
+
+PID_COMMAND_TIMEOUT_S = 10.0
+STOP_TIMEOUT_S = 10.0
+HEALTHY_TIMEOUT_S = 60.0
+POLL_S = 0.1
 
 
 class UnsupportedFault(ClusterError):
@@ -32,39 +64,219 @@ class UnsupportedFault(ClusterError):
 
 
 class ClientLinks(ToxiproxyClient):
-    """The fault proxy of a running target: a fault on a link that cannot exist here (``api_1->redis``)
-    is refused with the reason, instead of the proxy's bare "not found"."""
+    """The fault proxy of a running target: a fault on a link that does not exist here (``api_1->redis``
+    when the profile names no redis) is refused with the reason, instead of the proxy's bare "not found"."""
 
-    def _only_client_links(self, link: str) -> None:
-        if not link.startswith("client->"):
-            raise UnsupportedFault(f"no link {link!r}: the target is already running (run.running), so the suite "
-                                   "cannot put links between it and its dependencies; only client->api_i exist")
+    def __init__(self, url: str, *, dependency_links: Sequence[str] = (), **kwargs: Any) -> None:
+        super().__init__(url, **kwargs)
+        self.dependency_links = set(dependency_links)
+
+    def _only_known_links(self, link: str) -> None:
+        if link.startswith("client->") or link in self.dependency_links:
+            return
+        party, _, dependency = link.partition("->")
+        why = (f"and its profile names no {dependency} (run.running.dependencies.{dependency})"
+               if dependency in DEPENDENCIES else "")
+        links = ", ".join(sorted(self.dependency_links)) or "none"
+        raise UnsupportedFault(f"no link {link!r}: the target is already running (run.running) {why}".rstrip() +
+                               f"; links here: client->api_i and the dependency links ({links})")
 
     def disable(self, name: str) -> ProxyInfo:
-        self._only_client_links(name)
+        self._only_known_links(name)
         return super().disable(name)
 
     def add_toxic(self, proxy: str, *args: Any, **kwargs: Any) -> ToxicInfo:
-        self._only_client_links(proxy)
+        self._only_known_links(proxy)
         return super().add_toxic(proxy, *args, **kwargs)
 
 
 @dataclass
 class RunningInstance:
-    """One instance of an already-running target: its own URL and the link in front of it."""
+    """One instance of an already-running target: its own URL and the links in front of and behind it."""
 
     name: str
     upstream: str              # the instance's own base URL
     url: str | None = None     # through ``client->name``
     service: str = "api"
+    links: dict[str, str] = field(default_factory=dict)   # dependency -> link name (api_1->redis)
 
     @property
     def client_link(self) -> str:
         return f"client->{self.name}"
 
 
+class RunningProcess:
+    """One process of a running target (an instance, redis or postgres), as far as the profile lets the
+    suite see it. ``status`` is ``running``, ``paused`` (every pid stopped) or ``exited`` (no pid alive),
+    like a container's; without a way to find its pid it is always ``running`` (the suite cannot tell)."""
+
+    def __init__(self, name: str, spec: ProcessSpec | None, address: tuple[str, int] | None,
+                 environment: dict[str, str] | None = None) -> None:
+        self.name = name
+        self.spec = spec
+        self.address = address          # where it accepts connections, for wait_healthy
+        self.environment = environment or {}   # what the restart command gets over the suite's own
+        self.status = "running"
+        self.attrs: dict[str, Any] = {"NetworkSettings": {"Networks": {}}}
+        self.restarted: list[subprocess.Popen[bytes]] = []
+
+    def __repr__(self) -> str:
+        return f"RunningProcess({self.name!r}, {self.status})"
+
+    # finding it
+
+    def pids(self) -> list[int]:
+        """The pids the profile names now (re-read every time: a restart writes a new pid file), then, with
+        ``tree``, their descendants; empty when none is alive."""
+        if self.spec is None:
+            raise UnsupportedFault(f"cannot signal {self.name}: the target is already running (run.running) and its "
+                                   f"profile does not say how to find its process "
+                                   f"(run.running.processes.{self.name}.pid_file or pid_command)")
+        roots = [pid for pid in self._named_pids() if _alive(pid)]
+        if self.spec.tree:
+            roots += [pid for pid in _descendants(roots) if pid not in roots]
+        return roots
+
+    def _named_pids(self) -> list[int]:
+        assert self.spec is not None
+        if self.spec.pid_file is not None:
+            try:
+                text = self.spec.pid_file.read_text(encoding="utf-8")
+            except OSError:
+                return []   # not written (yet): nothing of it is running
+            where = f"pid file {self.spec.pid_file}"
+        else:
+            try:
+                done = subprocess.run(list(self.spec.pid_command), capture_output=True, text=True,
+                                      timeout=PID_COMMAND_TIMEOUT_S, check=False)
+            except (OSError, subprocess.TimeoutExpired) as exc:
+                raise ClusterError(f"pid_command of {self.name} {list(self.spec.pid_command)} could not run: "
+                                   f"{exc}") from exc
+            text = done.stdout
+            where = f"pid_command of {self.name} {list(self.spec.pid_command)}"
+        pids = []
+        for word in text.split():
+            if not word.isdigit() or int(word) <= 1 or int(word) == os.getpid():
+                raise ClusterError(f"{where} gave {word!r}: not the pid of {self.name} (a number > 1, not the "
+                                   "suite's own)")
+            pids.append(int(word))
+        return pids
+
+    def reload(self) -> None:
+        self._reap()
+        if self.spec is None:
+            self.status = "running"
+            return
+        states = [_state(pid) for pid in self.pids()]
+        states = [s for s in states if s not in (None, "Z", "X")]
+        if not states:
+            self.status = "exited"
+        elif all(s in ("T", "t") for s in states):
+            self.status = "paused"
+        else:
+            self.status = "running"
+
+    # acting on it
+
+    def signal(self, signum: int) -> list[int]:
+        """Send ``signum`` to its pids (the named ones first, then descendants); the pids signalled."""
+        pids = self.pids()
+        if not pids:
+            raise ClusterError(f"{self.name} is not running (no live pid from "
+                               f"{self._source()}); nothing to signal")
+        for pid in pids:
+            try:
+                os.kill(pid, signum)
+            except ProcessLookupError:
+                pass   # a worker that ended in between
+        return pids
+
+    def stop(self, timeout_s: float = STOP_TIMEOUT_S) -> None:
+        """SIGTERM, then SIGKILL what is left after ``timeout_s``."""
+        pids = self.signal(signals.SIGTERM)
+        self._cont(pids)   # a paused process cannot act on SIGTERM
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline and any(_alive(pid) for pid in pids):
+            self._reap()
+            time.sleep(POLL_S)
+        for pid in pids:
+            if _alive(pid):
+                try:
+                    os.kill(pid, signals.SIGKILL)
+                except ProcessLookupError:
+                    pass
+        self._reap()
+
+    def start(self) -> None:
+        """Run the restart command (detached: it outlives the suite, as the target did before it)."""
+        assert self.spec is not None
+        self.reload()
+        if self.status != "exited":
+            return   # still (or already again) running: as docker start on a running container
+        self.require_restart()
+        log = open(self.log_file, "ab")  # noqa: SIM115 - handed to the child, closed here
+        try:
+            self.restarted.append(subprocess.Popen(list(self.spec.restart), stdin=subprocess.DEVNULL, stdout=log,
+                                                   stderr=log, start_new_session=True,
+                                                   env={**os.environ, **self.environment}))
+        except OSError as exc:
+            raise ClusterError(f"restart command of {self.name} {list(self.spec.restart)} could not run: "
+                               f"{exc}") from exc
+        finally:
+            log.close()
+
+    def require_restart(self) -> None:
+        if self.spec is None or not self.spec.restart:
+            raise UnsupportedFault(f"cannot start {self.name} again: the target is already running (run.running) "
+                                   f"and its profile gives no restart command (run.running.processes.{self.name}."
+                                   "restart)")
+
+    @property
+    def log_file(self) -> Path:
+        """Where the restart command's output goes."""
+        return Path(tempfile.gettempdir()) / f"chaos-restart-{self.name}.log"
+
+    def wait_healthy(self, timeout_s: float) -> None:
+        """Until its port accepts a connection (and, when its pids are known, one of them is alive)."""
+        deadline = time.monotonic() + timeout_s
+        while True:
+            self._reap()
+            if self._accepts() and (self.spec is None or self.pids()):
+                return
+            if time.monotonic() >= deadline:
+                where = f"{self.address[0]}:{self.address[1]}" if self.address else "its port"
+                raise ClusterError(f"{self.name} did not accept connections on {where} within {timeout_s:.0f} s "
+                                   f"(a restart command's output: {self.log_file})")
+            time.sleep(POLL_S)
+
+    def _accepts(self) -> bool:
+        if self.address is None:
+            return True
+        try:
+            with socket.create_connection(self.address, timeout=1.0):
+                return True
+        except OSError:
+            return False
+
+    def _cont(self, pids: Sequence[int]) -> None:
+        for pid in pids:
+            try:
+                os.kill(pid, signals.SIGCONT)
+            except ProcessLookupError:
+                pass
+
+    def _reap(self) -> None:
+        """Collect restarted commands that ended (the suite is their parent: unreaped, they linger as zombies)."""
+        self.restarted = [p for p in self.restarted if p.poll() is None]
+
+    def _source(self) -> str:
+        assert self.spec is not None
+        return f"pid file {self.spec.pid_file}" if self.spec.pid_file else f"pid_command {list(self.spec.pid_command)}"
+
+
 class RunningTarget:
-    """Links in front of running instances. Use as a context manager: the fault proxy ends on the way out."""
+    """Links in front of (and behind) running instances. Use as a context manager: the fault proxy ends on
+    the way out."""
 
     kind = "running"
     has_workers = False
@@ -78,6 +290,17 @@ class RunningTarget:
         self.network = None
         self.toxiproxy: ToxiproxyClient | None = None
         self._proxy: ProxyProcess | None = None
+        self.processes: dict[str, RunningProcess] = {}
+        for name, url in zip(run.names, run.instances):
+            parts = urlsplit(url)
+            self.processes[name] = RunningProcess(name, run.processes.get(name),
+                                                  (parts.hostname or "127.0.0.1", parts.port or 80),
+                                                  run.environment(name))
+        for name in DEPENDENCIES:
+            if name in run.processes or name in run.dependencies:
+                address = run.dependencies[name].address if name in run.dependencies else None
+                self.processes[name] = RunningProcess(name, run.processes.get(name), _host_port(address))
+        self._paused: set[str] = set()
 
     def __enter__(self) -> "RunningTarget":
         self.start()
@@ -87,22 +310,39 @@ class RunningTarget:
         self.remove()
 
     def start(self, api: int | None = None, workers: int | None = None) -> None:
-        """Start the fault proxy and one client link per instance URL (``api``/``workers`` are ignored:
-        the instances are the profile's)."""
+        """Start the fault proxy, one client link per instance URL and the dependency links (``api`` and
+        ``workers`` are ignored: the instances are the profile's)."""
         try:
             self._proxy = start_proxy(seed=self.seed)
-            self.toxiproxy = ClientLinks(self._proxy.url, timeout_s=10)
-            for i, upstream in enumerate(self.run.instances, start=1):
-                instance = RunningInstance(f"api_{i}", upstream.rstrip("/"))
+            host = self._proxy.host
+            dependency_links = [f"{name}->{d}" for name in self.run.names for d in self.run.dependencies]
+            self.toxiproxy = ClientLinks(self._proxy.url, dependency_links=dependency_links, timeout_s=10)
+            for name, upstream in zip(self.run.names, self.run.instances):
+                instance = RunningInstance(name, upstream.rstrip("/"))
                 parts = urlsplit(instance.upstream)
                 self.toxiproxy.create_proxy(instance.client_link, f"{parts.hostname}:{parts.port}",
-                                            listen=f"{self._proxy.host}:0")
+                                            listen=f"{host}:0")
                 listen = self.toxiproxy.proxy(instance.client_link)["listen"]
-                instance.url = f"{parts.scheme}://{self._proxy.host}:{listen.rsplit(':', 1)[1]}"
+                instance.url = f"{parts.scheme}://{host}:{listen.rsplit(':', 1)[1]}"
+                for dependency in DEPENDENCIES:
+                    if dependency in self.run.dependencies:
+                        instance.links[dependency] = self._dependency_link(name, dependency, host)
                 self.instances[instance.name] = instance
         except BaseException:
             self.remove()
             raise
+
+    def _dependency_link(self, name: str, dependency: str, host: str) -> str:
+        assert self.toxiproxy is not None
+        link, port = f"{name}->{dependency}", self.run.link_port(name, dependency)
+        try:
+            self.toxiproxy.create_proxy(link, self.run.dependencies[dependency].address, listen=f"{host}:{port}")
+        except ToxiproxyError as exc:
+            raise ClusterError(f"cannot open the link {link} on {host}:{port} ({exc}): is another run against this "
+                               "target going on? Free the port, or move the links (run.running.proxy_port_base or "
+                               f"run.running.dependencies.{dependency}.listen) and start the instances again "
+                               "with what `chaos target env` prints") from exc
+        return link
 
     def remove(self) -> None:
         if self.toxiproxy is not None:
@@ -135,47 +375,129 @@ class RunningTarget:
     def containers(self) -> list[Any]:
         return []
 
-    def wait_healthy(self, containers: Sequence[Any] = (), timeout_s: float = 0.0) -> None:
-        """Nothing of ours to wait for: the instances' health is their owner's business."""
+    def container(self, name: str) -> RunningProcess:
+        """The process ``name`` stands for (api_N, or redis / postgres when the profile names them)."""
+        if name not in self.processes:
+            self._unsupported("reach", name)
+        return self.processes[name]
+
+    def wait_healthy(self, containers: Sequence[Any] = (), timeout_s: float = HEALTHY_TIMEOUT_S) -> None:
+        """Until each process given accepts connections on its port. ``containers()`` is empty: the
+        instances' health is their owner's business, except after the suite started one again."""
+        for process in containers:
+            process.wait_healthy(timeout_s)
+
+    # process faults, where the profile says how to find the process
+
+    def _process(self, fault: str, name: str) -> RunningProcess:
+        process = self.processes.get(name)
+        if process is None or process.spec is None:
+            self._unsupported(fault, name)
+        return process
+
+    def pause(self, name: str) -> None:
+        self._process("pause", name).signal(signals.SIGSTOP)
+        self._paused.add(name)
 
     def unpause(self, name: str) -> None:
-        """Nothing can have been paused; healing may call this for every instance."""
+        """SIGCONT; healing calls this for every instance, so one the profile cannot find is left alone, and
+        one that was not paused (or is gone) too unless the suite paused it."""
+        process = self.processes.get(name)
+        if process is None or process.spec is None:
+            return
+        try:
+            process.signal(signals.SIGCONT)
+        except ClusterError:
+            if name in self._paused:
+                raise
+        self._paused.discard(name)
+
+    def kill(self, name: str, signal: str = "SIGKILL") -> None:
+        self._process("kill", name).signal(signals.Signals[signal])
+
+    def stop(self, name: str) -> None:
+        self._process("stop", name).stop()
+
+    def start_again(self, name: str) -> None:
+        self._process("start", name).start()
+        self._paused.discard(name)
+
+    def restart(self, name: str) -> None:
+        process = self._process("restart", name)
+        process.require_restart()  # refused before anything is stopped
+        process.stop()
+        process.start()
+        process.wait_healthy(HEALTHY_TIMEOUT_S)
 
     # what cannot be done without containers
 
     def _unsupported(self, fault: str, name: str) -> NoReturn:
+        if name in self.run.names or name in DEPENDENCIES:
+            raise UnsupportedFault(f"cannot {fault} {name}: the target is already running (run.running) and its "
+                                   f"profile does not say how to find its process (run.running.processes.{name}: "
+                                   "pid_file or pid_command)")
         raise UnsupportedFault(f"cannot {fault} {name}: the target is already running (run.running), the suite "
-                               "has no container of it; only client links (client->api_i) can be faulted")
-
-    def pause(self, name: str) -> None:
-        self._unsupported("pause", name)
-
-    def kill(self, name: str, signal: str = "SIGKILL") -> None:
-        self._unsupported("kill", name)
-
-    def stop(self, name: str) -> None:
-        self._unsupported("stop", name)
-
-    def start_again(self, name: str) -> None:
-        self._unsupported("start", name)
-
-    def restart(self, name: str) -> None:
-        self._unsupported("restart", name)
+                               "has no container of it; only its links and the processes its profile names can "
+                               "be faulted")
 
     def disconnect(self, name: str) -> None:
-        self._unsupported("disconnect", name)
+        self._unsupported_container("disconnect", name)
 
     def connect(self, name: str) -> None:
-        self._unsupported("connect", name)
+        self._unsupported_container("connect", name)
 
     def scale(self, service: str, count: int) -> None:
         if service == "api" and count == len(self.of("api")):
             return  # already so: restoring the scale between scenarios is a no-op
-        self._unsupported(f"scale {service} to {count} in", "the target")
-
-    def container(self, name: str) -> NoReturn:
-        self._unsupported("reach a container of", name)
+        self._unsupported_container(f"scale {service} to {count} in", "the target")
 
     def exec_in(self, service: str, argv: Sequence[str]) -> NoReturn:
-        self._unsupported(f"run {list(argv)} in", service)
+        self._unsupported_container(f"run {list(argv)} in", service)
 
+    def _unsupported_container(self, fault: str, name: str) -> NoReturn:
+        raise UnsupportedFault(f"cannot {fault} {name}: the target is already running (run.running), the suite "
+                               "has no container of it; only its links and the processes its profile names can "
+                               "be faulted")
+
+
+def _host_port(address: str | None) -> tuple[str, int] | None:
+    if address is None:
+        return None
+    host, _, port = address.rpartition(":")
+    return host.strip("[]"), int(port)
+
+
+def _state(pid: int) -> str | None:
+    """The kernel's one-letter state of ``pid`` (R, S, T, Z...), None when there is no such process."""
+    try:
+        text = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    return text.rpartition(")")[2].split()[0]
+
+
+def _alive(pid: int) -> bool:
+    return _state(pid) not in (None, "Z", "X")
+
+
+
+def _descendants(roots: Sequence[int]) -> list[int]:
+    """Every process below ``roots`` (children, their children...), from /proc."""
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rpartition(")")[2].split()
+        except OSError:
+            continue
+        if fields[0] not in ("Z", "X"):
+            children.setdefault(int(fields[1]), []).append(int(entry.name))
+    found: list[int] = []
+    todo = list(roots)
+    while todo:
+        for child in children.get(todo.pop(), []):
+            if child not in found and child not in roots:
+                found.append(child)
+                todo.append(child)
+    return found

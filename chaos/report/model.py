@@ -23,6 +23,8 @@ class ScenarioRecord:
     duration_s: float = 0.0
     final_reads: Any = None          # stored as final_reads.json, so a checker can be re-run offline
     note: str = ""                   # e.g. "not checked: target 'shop' lacks operation ..." for a skipped one
+    error: dict[str, Any] | None = None  # a failed / errored scenario's exception: message, location (path:line
+    #                                      of the raise), line (the scenario's own failing line), source, traceback
     ops: InitVar[list[Op] | None] = None
 
     def __post_init__(self, ops: list[Op] | None) -> None:

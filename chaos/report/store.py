@@ -1,9 +1,14 @@
 """Store, then report: a run's files, written before any HTML and read back to render it.
 
-Layout of ``reports/<run-id>/``: ``summary.json`` (seed, settings, each
-scenario's outcome, verdict and anomaly counts), and per scenario a folder
+Layout of ``reports/<run-id>/``: ``summary.json`` (seed, settings, the run's
+verdict, each scenario's outcome, verdict with its reason, evidence counts,
+anomaly counts and, when it failed, its exception), and per scenario a folder
 with ``history.jsonl``, ``results.json``, ``schedule.json`` and, when the
-scenario kept them, ``final_reads.json``. The pages are made from these
+scenario kept them, ``final_reads.json`` and ``error.txt`` (the traceback).
+Verdicts come from ``chaos.report.verdicts``: ``verdict`` is one of valid /
+invalid / unknown / not checked / failed / error, ``valid`` the same as
+True / False / "unknown" / None (nothing checked), ``checkers`` the checkers'
+merged verdict alone. The pages are made from these
 files alone, so ``python -m chaos.report`` renders an old run again.
 """
 from __future__ import annotations
@@ -18,6 +23,9 @@ from typing import Any
 from chaos.checkers.result import Result, merge_valid
 from chaos.history import Op, pairs, read_jsonl, write_jsonl
 from chaos.report.model import RunRecord, ScenarioRecord
+from chaos.report.verdicts import Verdict, run_verdict, scenario_verdict
+
+ERROR_FIELDS = ("message", "location", "line", "source")
 
 
 def slug(name: str) -> str:
@@ -51,8 +59,9 @@ def store(run_dir: Path, run: RunRecord) -> dict[str, Any]:
             n += 1
         used.add(folder)
         entries.append(_store_scenario(run_dir / folder, folder, scenario, run.seed))
+    verdict = run_verdict([Verdict(e["verdict"], e["reason"]) for e in entries])
     summary = {"run_id": run.run_id, "seed": run.seed, "started": run.started, "settings": run.settings,
-               "scenarios": entries}
+               **verdict.to_json(), "valid": verdict.valid, "scenarios": entries}
     _write_json(run_dir / "summary.json", summary)
     return summary
 
@@ -64,14 +73,33 @@ def _store_scenario(path: Path, folder: str, scenario: ScenarioRecord, run_seed:
     _write_json(path / "schedule.json", scenario.schedule)
     if scenario.final_reads is not None:
         _write_json(path / "final_reads.json", scenario.final_reads)
+    error = dict(scenario.error) if scenario.error else None
+    if error is not None:
+        (path / "error.txt").write_text(str(error.get("traceback") or error.get("message") or ""), encoding="utf-8")
+        error = {k: str(error[k]) for k in ERROR_FIELDS if error.get(k)}
     calls = Counter(p.completion.type for p in pairs(scenario.history))
     anomalies = Counter(a.kind for r in scenario.results.values() for a in r.anomalies)
+    verdict = scenario_verdict(scenario.outcome, scenario.results, note=scenario.note,
+                               error=_headline(error))
     return {"name": scenario.name, "folder": folder, "outcome": scenario.outcome,
             "duration_s": round(scenario.duration_s, 2),
             "seed": scenario.seed if scenario.seed is not None else run_seed,
-            "valid": merge_valid([r.valid for r in scenario.results.values()]) if scenario.results else None,
+            **verdict.to_json(), "valid": verdict.valid,
+            "checkers": merge_valid([r.valid for r in scenario.results.values()]) if scenario.results else None,
+            "evidence": [{"claim": f"{name}.{claim}", "situation": e.situation, "count": e.count,
+                          "claimed": e.claimed} for name, r in scenario.results.items()
+                         for claim, e in r.evidence.items()],
             "operations": {"ok": calls["ok"], "fail": calls["fail"], "info": calls["info"]},
-            "anomalies": dict(anomalies.most_common()), "note": scenario.note}
+            "anomalies": dict(anomalies.most_common()), "note": scenario.note, "error": error}
+
+
+def _headline(error: dict[str, Any] | None) -> str:
+    """The exception's first line and where it was raised: "KeyError: 'period' (chaos/x.py:12)"."""
+    if not error:
+        return ""
+    message = str(error.get("message") or "").strip().splitlines()
+    where = error.get("line") or error.get("location")
+    return (message[0] if message else "an exception") + (f" ({where})" if where else "")
 
 
 @dataclass
@@ -80,10 +108,12 @@ class StoredScenario:
     ops: list[Op]
     results: dict[str, Result]
     schedule: list[dict[str, Any]]
+    traceback: str = ""
 
 
 def load_summary(run_dir: Path) -> dict[str, Any]:
-    """The summary, with the fields an older run may lack filled in, so any stored run renders."""
+    """The summary, with the fields an older run may lack filled in (its verdicts decided by today's
+    rules from its outcomes and checker verdicts), so any stored run renders and reads alike."""
     summary = json.loads((run_dir / "summary.json").read_text(encoding="utf-8"))
     summary.setdefault("started", "?")
     summary.setdefault("settings", {})
@@ -92,7 +122,17 @@ def load_summary(run_dir: Path) -> dict[str, Any]:
         entry.setdefault("outcome", "unknown")
         entry.setdefault("duration_s", 0.0)
         entry.setdefault("seed", summary.get("seed"))
-        entry.setdefault("valid", None)
+        entry.setdefault("note", "")
+        entry.setdefault("error", None)
+        entry.setdefault("evidence", [])
+        if "verdict" not in entry:  # an older run: "valid" was the checkers' merged verdict
+            entry["checkers"] = entry.get("valid")
+            verdict = scenario_verdict(entry["outcome"], checkers=entry.get("valid"), note=entry["note"],
+                                       error=_headline(entry["error"]))
+            entry.update(verdict.to_json(), valid=verdict.valid)
+    if "verdict" not in summary:
+        verdict = run_verdict([Verdict(e["verdict"], e.get("reason", "")) for e in summary["scenarios"]])
+        summary.update(verdict.to_json(), valid=verdict.valid)
     return summary
 
 
@@ -100,9 +140,11 @@ def load_scenario(run_dir: Path, entry: dict[str, Any]) -> StoredScenario:
     folder = run_dir / entry["folder"]
     raw = _read_json(folder / "results.json", {})
     history = folder / "history.jsonl"
+    error = folder / "error.txt"
     return StoredScenario(entry, read_jsonl(history) if history.exists() else [],
                           {name: Result.from_json(r) for name, r in raw.items()},
-                          _read_json(folder / "schedule.json", []))
+                          _read_json(folder / "schedule.json", []),
+                          error.read_text(encoding="utf-8") if error.exists() else "")
 
 
 def _read_json(path: Path, missing: Any) -> Any:

@@ -16,6 +16,7 @@ from typing import Any
 from chaos.checkers import distribution, latency, locks
 from chaos.checkers.result import Anomaly, Result
 from chaos.history import Op, end_time, nemesis_windows, pairs
+from chaos.report.verdicts import checker_verdict
 
 SHOWN_PER_KIND = 10
 ROWS_PER_ANOMALY = 12
@@ -99,7 +100,10 @@ def _cell(key: str, value: Any) -> str:
 
 
 def checker_rows(results: Mapping[str, Result]) -> list[dict[str, Any]]:
-    return [{"name": name, "valid": r.valid, "kinds": r.kinds(), "stats": r.stats} for name, r in results.items()]
+    """Per checker: its verdict as shown (``chaos.report.verdicts.checker_verdict``), anomaly kinds,
+    its evidence (claim -> situation, count, claimed) and stats."""
+    return [{"name": name, "valid": r.valid, "verdict": checker_verdict(r), "kinds": r.kinds(),
+             "evidence": r.evidence, "stats": r.stats} for name, r in results.items()]
 
 
 def latency_rows(ops: Sequence[Op]) -> list[dict[str, Any]]:

@@ -8,8 +8,7 @@ from typing import Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
-from chaos.checkers.result import merge_valid
-from chaos.report import plots, views
+from chaos.report import plots, verdicts, views
 from chaos.report.model import RunRecord, ScenarioRecord
 from chaos.report.store import StoredScenario, load_scenario, load_summary, slug, store
 from chaos.report.timeline import timeline
@@ -19,6 +18,7 @@ __all__ = ["render", "slug", "write_report"]
 _templates = Environment(loader=PackageLoader("chaos.report", "templates"), autoescape=True,
                          undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
 _templates.filters["short"] = views.short
+_templates.globals["replay_options"] = verdicts.replay_options
 
 
 def write_report(run_dir: Path | str, run: RunRecord | str, scenarios: Sequence[ScenarioRecord] | None = None, *,
@@ -52,7 +52,9 @@ def render(run_dir: Path) -> Path:
         (run_dir / f"{entry['folder']}.html").write_text(page, encoding="utf-8")
     index = run_dir / "index.html"
     index.write_text(_templates.get_template("index.html.j2").render(
-        summary=summary, verdict=merge_valid([s["valid"] for s in summary["scenarios"] if s["valid"] is not None]),
+        summary=summary, verdict=verdicts.Verdict(summary["verdict"], summary.get("reason", "")),
+        scenario_verdicts={e["folder"]: verdicts.Verdict(e["verdict"], e.get("reason", ""))
+                           for e in summary["scenarios"]},
         outcomes=_outcomes(summary)), encoding="utf-8")
     return index
 
@@ -71,7 +73,9 @@ def scenario_page(summary: Mapping[str, Any], scenario: StoredScenario) -> str:
     return _templates.get_template("scenario.html.j2").render(
         summary=summary, entry=scenario.entry, schedule=scenario.schedule,
         seed=scenario.entry.get("seed", summary.get("seed")),
-        verdict=merge_valid([r.valid for r in results.values()]) if results else None,
+        verdict=verdicts.Verdict(scenario.entry["verdict"], scenario.entry.get("reason", "")),
+        error=scenario.entry.get("error"), traceback=scenario.traceback,
+        evidence=verdicts.evidence_rows(results),
         counts=views.outcome_counts(ops), checkers=views.checker_rows(results),
         groups=views.anomaly_groups(results, views.call_rows(ops)),
         faults=views.fault_rows(ops), latency_rows=views.latency_rows(ops),

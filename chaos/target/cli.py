@@ -1,11 +1,20 @@
 """``chaos target``: the shipped profiles, and a profile tried once against a running target.
 
 ``chaos target check`` is how a team finds its profile's mistakes before a
-chaos run does: every mapped operation is called once, in the order a
-customer's life needs them, and a table says what worked, what failed and
-which reply values were not where the profile said.
+chaos run does: every mapped operation is called once on every instance, in
+the order a customer's life needs them, and a table per instance says what
+worked, what failed, which reply values were not where the profile said and
+which values the checkers need are not extracted at all.
+
+``chaos target env`` prints what each instance of an already-running target
+must be started with so that it reaches its dependencies through the suite's
+links (``run.running.dependencies``; see ``chaos.target.validate_run``).
 """
 from __future__ import annotations
+
+import shlex
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import click
 from rich.console import Console
@@ -14,7 +23,7 @@ from rich.text import Text
 
 from chaos.cli_errors import one_line_errors
 from chaos.target.admin import ExecIn
-from chaos.target.check import CheckRow, check_target
+from chaos.target.check import CheckRow, check_instances
 from chaos.target.model import Running, TargetProfile
 from chaos.target.profile import PROFILES_DIR, known_profiles, load_profile
 
@@ -31,6 +40,7 @@ def target() -> None:
       chaos target list
       chaos target check billing                 # against the stack of `chaos up`
       chaos target check ./my-service.yaml --url http://127.0.0.1:5001
+      chaos target env ./my-service.yaml --instance 1   # what api_1 must be started with
     """
 
 
@@ -54,17 +64,22 @@ def list_profiles() -> None:
 
 @target.command("check")
 @click.argument("profile_name", metavar="PROFILE")
-@click.option("--url", default=None, help="the instance to call (default: the profile's first running instance, "
-                                          "or the first api instance of the `chaos up` stack)")
+@click.option("--url", "urls", multiple=True, help="an instance to call (repeatable; default: every instance of "
+                                                   "the profile's running target, or every api instance of the "
+                                                   "`chaos up` stack)")
 @click.option("--destructive", is_flag=True, help="also call reset (it clears the target's data)")
 @click.option("--timeout", "timeout_s", default=10.0, show_default=True, type=click.FloatRange(0.1, 300),
               help="seconds per call")
 @one_line_errors
-def check(profile_name: str, url: str | None, destructive: bool, timeout_s: float) -> None:
-    """Call each operation PROFILE maps once against a running target; print what works.
+def check(profile_name: str, urls: tuple[str, ...], destructive: bool, timeout_s: float) -> None:
+    """Call each operation PROFILE maps once against every instance of a running target; print what works.
 
     PROFILE is a shipped profile's name or a YAML path. Exits non-zero when a
-    mapped operation fails or a reply value is not where the profile says.
+    mapped operation fails or a reply value is not where the profile says, on
+    any instance. A value the checkers need that the profile does not extract
+    is listed as "not extracted" (that checker will say unknown) without
+    failing the check. A running target with dependencies gets its dependency
+    links for the check, as in a run (`chaos target env` says where).
 
     \b
     Example:
@@ -72,34 +87,116 @@ def check(profile_name: str, url: str | None, destructive: bool, timeout_s: floa
       chaos target check tests/target_service/profile.yaml --url http://127.0.0.1:18081
     """
     profile = load_profile(profile_name)
-    base_url, exec_in = where(profile, url)
-    rows = check_target(profile, base_url, destructive=destructive, timeout_s=timeout_s, exec_in=exec_in)
-    console.print(render(rows, f"target {profile.name!r} at {base_url}"))
-    broken = [r.operation for r in rows if r.state in ("fails", "unknown") or "NOT FOUND" in r.detail]
+    instances, exec_in = where(profile, urls)
+    with dependency_links(profile) as note:
+        if note:
+            console.print(Text(note, style="yellow"))
+        report = check_instances(profile, instances, destructive=destructive, timeout_s=timeout_s,
+                                 exec_in=exec_in)
+    for name, rows in report.rows.items():
+        console.print(render(rows, f"target {profile.name!r}: {name} at {instances[name]}"))
+    gaps = report.gaps()
+    for gap in gaps:
+        console.print(Text(gap, style="yellow"))
+    broken = report.broken()
     if broken:
         raise click.ClickException(f"{len(broken)} operation{'s' * (len(broken) > 1)} did not work as the "
                                    f"profile says: {', '.join(broken)}")
+    if gaps:
+        console.print(Text(f"{len(gaps)} of what the checkers need missing (above): those checks will be unknown",
+                           style="yellow"))
 
 
-def where(profile: TargetProfile, url: str | None) -> tuple[str, ExecIn | None]:
-    """The URL to call and how an admin command reaches a container (only for the `chaos up` stack)."""
-    if url is not None:
-        return url, None
+@target.command("env")
+@click.argument("profile_name", metavar="PROFILE")
+@click.option("--instance", "index", type=click.IntRange(1), default=None,
+              help="only api_N's variables, as NAME=value words for `env` (e.g. env $(chaos target env P "
+                   "--instance 1) my-server)")
+@one_line_errors
+def env(profile_name: str, index: int | None) -> None:
+    """The environment each instance of an already-running target must be started with.
+
+    The suite puts a link between each instance and each dependency the
+    profile names (run.running.dependencies), on fixed ports, so that a run can
+    partition or slow them. Start every instance with these variables BEFORE
+    the run: until the run opens the links, the instances cannot reach Redis or
+    PostgreSQL.
+
+    \b
+    Example:
+      chaos target env my-service.yaml
+      env $(chaos target env my-service.yaml --instance 2) gunicorn -b 127.0.0.1:5002 app:app
+    """
+    profile = load_profile(profile_name)
+    run = profile.run
+    if not isinstance(run, Running):
+        raise click.ClickException(f"target {profile.name!r} is containerised: the controller gives its instances "
+                                   "their environment; `chaos target env` is for an already-running target")
+    names = run.names
+    if index is not None:
+        if index > len(names):
+            raise click.ClickException(f"target {profile.name!r} has {len(names)} instance(s); --instance "
+                                       f"{index} is not one")
+        click.echo(" ".join(f"{k}={shlex.quote(v)}" for k, v in run.environment(names[index - 1]).items()))
+        return
+    if not run.dependencies:
+        click.echo(f"# target {profile.name!r} names no dependencies (run.running.dependencies): its instances need "
+                   "no environment from the suite, and no dependency link can be faulted")
+    for name, url in zip(names, run.instances):
+        links = ", ".join(f"{name}->{d} on 127.0.0.1:{run.link_port(name, d)} to {run.dependencies[d].address}"
+                          for d in sorted(run.dependencies))
+        click.echo(f"# {name} ({url})" + (f": {links}" if links else ""))
+        variables = " ".join(f"{k}={shlex.quote(v)}" for k, v in run.environment(name).items())
+        click.echo(f"{name}: {variables}" if variables else f"{name}: (no variables named: give "
+                   "run.running.dependencies.<name>.env)")
+
+
+def where(profile: TargetProfile, urls: tuple[str, ...] | str | None) -> tuple[dict[str, str], ExecIn | None]:
+    """The instances to call (name -> URL) and how an admin command reaches a container (only for the
+    `chaos up` stack)."""
+    if isinstance(urls, str):
+        urls = (urls,)
+    if urls:
+        return {f"api_{i}": url for i, url in enumerate(urls, start=1)}, None
     if isinstance(profile.run, Running):
-        return profile.run.instances[0], None
+        return dict(zip(profile.run.names, profile.run.instances)), None
     from chaos.cluster.controller import ClusterError
     from chaos.cli import running_cluster
 
     cluster = running_cluster()
-    urls = list(cluster.api_urls().values())
-    if not urls:
+    found = cluster.api_urls()
+    if not found:
         raise ClusterError("the stack of `chaos up` has no api instance; `chaos status` shows it")
-    return urls[0], cluster.exec_in
+    return dict(found), cluster.exec_in
+
+
+@contextmanager
+def dependency_links(profile: TargetProfile) -> Iterator[str | None]:
+    """The dependency links of a running target while the block runs (its instances reach Redis and
+    PostgreSQL only through them); a note instead when they cannot be opened (a run may hold them)."""
+    if not isinstance(profile.run, Running) or not profile.run.dependencies:
+        yield None
+        return
+    from chaos.cluster.controller import ClusterError
+    from chaos.cluster.running import RunningTarget
+
+    links = RunningTarget(profile.run)
+    try:
+        links.start()
+    except ClusterError as exc:
+        yield f"dependency links not opened, calling the instances as they are: {exc}"
+        return
+    try:
+        yield None
+    finally:
+        links.remove()
 
 
 def render(rows: list[CheckRow], title: str) -> Table:
     table = Table("operation", "state", "status", "detail", title=title, title_justify="left")
     for row in rows:
-        table.add_row(row.operation, Text(row.state, style=STATE_STYLE[row.state]), str(row.status or ""),
-                      Text(row.detail))  # details quote bodies: no rich markup in them
+        detail = Text(row.detail)  # details quote bodies: no rich markup in them
+        for gap in row.gaps:
+            detail.append(f"\n{gap}", style="yellow")
+        table.add_row(row.operation, Text(row.state, style=STATE_STYLE[row.state]), str(row.status or ""), detail)
     return table

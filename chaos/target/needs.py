@@ -7,14 +7,16 @@ target without async invoices skips the worker scenarios with "target
 through a fault window. Faults depend on how the target runs: the suite can
 pause, kill, disconnect and scale only containers it started, and link an
 instance to Redis or PostgreSQL only through the environment variables the
-profile names.
+profile names. An already-running target gets dependency links for the
+dependencies its profile names (run.running.dependencies) and process faults
+for the processes it says how to find (run.running.processes).
 """
 from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from chaos.target.model import Containerised, TargetProfile
+from chaos.target.model import Containerised, Running, TargetProfile
 from chaos.target.operations import NAMES, spec
 
 # Kinds of fault a scenario may need (not the nemesis's classes: what the target must allow).
@@ -108,11 +110,8 @@ def skip_reason(profile: TargetProfile, needs: Needs) -> str | None:
 
 def _fault_reason(profile: TargetProfile, fault: str) -> str | None:
     run = profile.run
-    if not isinstance(run, Containerised):
-        if fault in _CONTAINER_FAULTS:
-            return (f"the target is already running (run.running): the suite has no container of it, so no "
-                    f"{FAULTS[fault]}; only client links (client->api_i) can be faulted")
-        return None
+    if isinstance(run, Running):
+        return _running_fault_reason(run, fault)
     if fault in ("redis_link", "postgres_link"):
         dependency = fault.split("_")[0]
         if not run.dependencies.get(dependency):
@@ -120,4 +119,31 @@ def _fault_reason(profile: TargetProfile, fault: str) -> str | None:
                     f"(run.containerised.dependencies.{dependency})")
     if fault == "workers" and run.worker_service is None:
         return "the profile names no worker service (run.containerised.worker_service is null)"
+    return None
+
+
+_RUNNING_ONLY_CLIENT = ("the target is already running (run.running): the suite has no container of it, so no "
+                        "{what}")
+
+
+def _running_fault_reason(run: Running, fault: str) -> str | None:
+    if fault in ("redis_link", "postgres_link"):
+        dependency = fault.split("_")[0]
+        if dependency not in run.dependencies:
+            return (f"the target is already running (run.running) and its profile names no {dependency} to put "
+                    f"links in front of (run.running.dependencies.{dependency})")
+        return None
+    if fault in ("pause", "kill"):
+        missing = [name for name in run.names if name not in run.processes]
+        if missing:
+            return (f"the target is already running (run.running) and its profile does not say how to find the "
+                    f"process of {', '.join(missing)} (run.running.processes.<instance>.pid_file or pid_command)")
+        unrestartable = [name for name in run.names if not run.processes[name].restart]
+        if fault == "kill" and unrestartable:
+            return (f"the target is already running (run.running) and its profile gives no restart command for "
+                    f"{', '.join(unrestartable)} (run.running.processes.<instance>.restart), so a killed instance "
+                    "could not be started again")
+        return None
+    if fault in _CONTAINER_FAULTS:
+        return _RUNNING_ONLY_CLIENT.format(what=FAULTS[fault])
     return None

@@ -3,20 +3,55 @@
 Both decide what the suite may do to the target: the dependencies named
 here are where the controller puts Toxiproxy links, and an admin command
 needs a container only when the suite started one.
+
+An already-running target (``run.running``; every key but ``instances`` may
+be left out)::
+
+    run:
+      running:
+        instances: [http://127.0.0.1:5001, http://127.0.0.1:5002]   # api_1, api_2 (loopback only)
+        proxy_port_base: 21000       # where the dependency links listen, unless listen gives ports:
+                                     # api_i->postgres on base + 2(i-1), api_i->redis on base + 2(i-1) + 1
+        dependencies:                # redis / postgres: the real one, and the variables that carry it
+          redis:                     # the suite makes api_i->redis links to it, so they can be faulted
+            url: redis://127.0.0.1:6379/0          # or address: 127.0.0.1:6379
+            env: [REDIS_URL, CELERY_BROKER_URL]    # each gets the url with the link's host:port
+            listen: [16379, 16380]   # optional: the link's port for api_1, api_2
+          postgres: 127.0.0.1:5432   # short form: an address (or a URL); no variables
+        processes:                   # optional, per api_N (or redis, postgres): how to find the pid
+          api_1: {pid_file: run/api_1.pid, restart: [sh, -c, "gunicorn ... -p run/api_1.pid &"]}
+          api_2: {pid_command: [cat, /tmp/api_2.pid], tree: true}
+
+The instances must be started *before* the run with the link addresses
+``chaos target env PROFILE [--instance N]`` prints (the links exist only while
+the suite runs: until then the instances' dependencies are unreachable).
+Links make redis_link / postgres_link faults possible; ``processes`` makes
+pause (SIGSTOP/SIGCONT), kill (SIGKILL) and restart possible for the
+processes named, with their descendants unless ``tree: false``; healing a
+kill runs ``restart`` detached, with the instance's ``chaos target env``
+variables (no restart: kill is refused). Relative pid_file paths start at
+the profile's folder; a pid_command prints one or more pids. Nothing is ever
+signalled by name.
 """
 from __future__ import annotations
 
 import re
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from chaos.target.loopback import url_problem
-from chaos.target.model import DEPENDENCIES, Admin, AdminCommand, AdminLogin, Containerised, Run, Running
+from chaos.target.model import (DEPENDENCIES, Admin, AdminCommand, AdminLogin, Containerised, Run, Running,
+                                RunningDependency, RunningProcess)
 from chaos.target.problems import ABSENT, Problems
 
 ADMIN_KEYS = ("login", "command", "service")
 RUN_KEYS = ("containerised", "running")
 CONTAINERISED_KEYS = ("compose", "api_service", "worker_service", "port", "dependencies", "instance_env")
+RUNNING_KEYS = ("instances", "proxy_port_base", "dependencies", "processes")
+DEPENDENCY_KEYS = ("url", "address", "env", "listen")
+PROCESS_KEYS = ("pid_file", "pid_command", "restart", "tree")
+DEFAULT_PORT_BASE = 21000
 ENV_VAR = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
@@ -63,19 +98,7 @@ def run(problems: Problems, node: Any, source: Path | None) -> Run | None:
         problems.add("run", "give exactly one of containerised or running")
         return None
     if "running" in known:
-        running = problems.mapping(known["running"], "run.running", ("instances",))
-        if running is None:
-            return None
-        urls = running.get("instances")
-        if not isinstance(urls, list) or not urls:
-            problems.add("run.running.instances", "required: a non-empty list of URLs such as http://127.0.0.1:5001")
-            return None
-        for i, url in enumerate(urls):
-            if (why := url_problem(url)) is not None:
-                problems.add(f"run.running.instances[{i}]", why)
-            elif urls.index(url) != i:
-                problems.add(f"run.running.instances[{i}]", f"{url} is listed twice")
-        return Running(tuple(str(u) for u in urls))
+        return _running(problems, known["running"], source)
     field = "run.containerised"
     spec = problems.mapping(known["containerised"] or {}, field, CONTAINERISED_KEYS)
     if spec is None:
@@ -117,3 +140,148 @@ def _dependencies(problems: Problems, node: Any, field: str) -> dict[str, tuple[
                 problems.add(f"{field}.{dependency}[{i}]", f"{name!r} is not an environment variable name")
         found[dependency] = tuple(str(n) for n in names)
     return found
+
+
+def _running(problems: Problems, node: Any, source: Path | None) -> Running | None:
+    field = "run.running"
+    running = problems.mapping(node, field, RUNNING_KEYS)
+    if running is None:
+        return None
+    urls = running.get("instances")
+    if not isinstance(urls, list) or not urls:
+        problems.add(f"{field}.instances", "required: a non-empty list of URLs such as http://127.0.0.1:5001")
+        return None
+    for i, url in enumerate(urls):
+        if (why := url_problem(url)) is not None:
+            problems.add(f"{field}.instances[{i}]", why)
+        elif urls.index(url) != i:
+            problems.add(f"{field}.instances[{i}]", f"{url} is listed twice")
+    base = running.get("proxy_port_base", DEFAULT_PORT_BASE)
+    if not _is_port(base, low=1024):
+        problems.add(f"{field}.proxy_port_base", f"must be a port number 1024-65535, not {base!r}")
+        base = DEFAULT_PORT_BASE
+    dependencies = {}
+    given = problems.mapping(running.get("dependencies") or {}, f"{field}.dependencies", DEPENDENCIES)
+    for name, spec in (given or {}).items():
+        found = _running_dependency(problems, spec, f"{field}.dependencies.{name}", len(urls))
+        if found is not None:
+            dependencies[name] = found
+    names = tuple(f"api_{i}" for i in range(1, len(urls) + 1))
+    processes = {}
+    given = running.get("processes") or {}
+    if not isinstance(given, dict):
+        problems.add(f"{field}.processes", f"must be a mapping of {', '.join(names)}, redis or postgres to "
+                     "{pid_file: ...} or {pid_command: [...]}")
+        given = {}
+    for name, spec in given.items():
+        if name not in (*names, *DEPENDENCIES):
+            problems.add(f"{field}.processes.{name}", f"no such process: the instances are {', '.join(names)} (in "
+                         "instances order); redis and postgres may be named too")
+            continue
+        found = _running_process(problems, spec, f"{field}.processes.{name}", source)
+        if found is not None:
+            processes[str(name)] = found
+    result = Running(tuple(str(u) for u in urls), dependencies, processes, base)
+    if len(urls) == len(set(urls)):
+        _distinct_ports(problems, result, field)
+    return result
+
+
+def _running_dependency(problems: Problems, node: Any, field: str, instances: int) -> RunningDependency | None:
+    if isinstance(node, str):
+        node = {"url": node} if "://" in node else {"address": node}
+    known = problems.mapping(node, field, DEPENDENCY_KEYS)
+    if known is None:
+        return None
+    if ("url" in known) == ("address" in known):
+        problems.add(field, "give exactly one of url: (e.g. redis://127.0.0.1:6379/0) or address: host:port")
+        return None
+    url = known.get("url")
+    if url is not None:
+        address = _address_of_url(url)
+        if address is None:
+            problems.add(f"{field}.url", f"{url!r} is not a URL with a host and a port, e.g. "
+                         "postgresql://user:secret@127.0.0.1:5432/app")
+            return None
+    else:
+        address = known["address"]
+        if not isinstance(address, str) or _address_of_url(f"tcp://{address}") is None:
+            problems.add(f"{field}.address", f"must be host:port (e.g. 127.0.0.1:6379), not {address!r}")
+            return None
+    env = known.get("env", [])
+    if not isinstance(env, list) or not all(isinstance(n, str) and ENV_VAR.match(n) for n in env):
+        problems.add(f"{field}.env", f"must be a list of environment variable names, not {env!r}")
+        env = []
+    listen = known.get("listen", [])
+    if not isinstance(listen, list) or not all(_is_port(p) for p in listen) or listen and len(listen) != instances:
+        problems.add(f"{field}.listen", f"must be a list of {instances} port number(s), one per instance in "
+                     f"instances order, not {listen!r}")
+        listen = []
+    return RunningDependency(address, url, tuple(env), tuple(listen))
+
+
+def _running_process(problems: Problems, node: Any, field: str, source: Path | None) -> RunningProcess | None:
+    known = problems.mapping(node, field, PROCESS_KEYS)
+    if known is None:
+        return None
+    if ("pid_file" in known) == ("pid_command" in known):
+        problems.add(field, "give exactly one of pid_file: <path> or pid_command: [argv] (prints the pid)")
+        return None
+    pid_file = None
+    if "pid_file" in known:
+        text = known["pid_file"]
+        if not isinstance(text, str) or not text.strip():
+            problems.add(f"{field}.pid_file", f"must be a path, not {text!r}")
+            return None
+        pid_file = Path(text) if Path(text).is_absolute() or source is None else source.parent / text
+    command = _argv(problems, known.get("pid_command"), f"{field}.pid_command") if "pid_command" in known else ()
+    restart = _argv(problems, known.get("restart"), f"{field}.restart") if "restart" in known else ()
+    tree = known.get("tree", True)
+    if not isinstance(tree, bool):
+        problems.add(f"{field}.tree", f"must be true or false, not {tree!r}")
+        tree = True
+    if "pid_command" in known and not command:
+        return None
+    return RunningProcess(pid_file, command, restart, tree)
+
+
+def _argv(problems: Problems, node: Any, field: str) -> tuple[str, ...]:
+    if not isinstance(node, list) or not node or not all(isinstance(c, str) for c in node):
+        problems.add(field, f"must be a non-empty list of strings (argv), not {node!r}")
+        return ()
+    return tuple(node)
+
+
+def _address_of_url(url: Any) -> str | None:
+    if not isinstance(url, str):
+        return None
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:
+        return None
+    if not parts.scheme or not parts.hostname or port is None:
+        return None
+    host = f"[{parts.hostname}]" if ":" in parts.hostname else parts.hostname
+    return f"{host}:{port}"
+
+
+def _is_port(value: Any, low: int = 1) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and low <= value <= 65535
+
+
+def _distinct_ports(problems: Problems, running: Running, field: str) -> None:
+    """Every dependency link needs a port of its own, within range."""
+    seen: dict[int, str] = {urlsplit(url).port or 0: f"instance {name}" for name, url in zip(running.names,
+                                                                                       running.instances)}
+    for instance in running.names:
+        for dependency in sorted(running.dependencies):
+            port = running.link_port(instance, dependency)
+            link = f"{instance}->{dependency}"
+            where = f"{field}.dependencies.{dependency}.listen" if running.dependencies[dependency].listen \
+                else f"{field}.proxy_port_base"
+            if port > 65535:
+                problems.add(where, f"{link} would listen on {port}, beyond 65535; lower proxy_port_base")
+            elif port in seen:
+                problems.add(where, f"{link} and {seen[port]} would both listen on {port}")
+            seen.setdefault(port, link)

@@ -63,7 +63,7 @@ def test_the_anomalies_are_shown_with_the_operations_and_records_that_prove_them
     anomalies = html[html.index('<h2 id="anomalies">'):html.index('<h2 id="timeline">')]
     for kind in ("duplicate", "lost", "replay_mismatch", "oversell", "overlap", "stale_write_accepted"):
         assert f'<span class="kind">{kind}</span>' in anomalies
-    assert re.search(r"user \d+, 2026-0\d has 2 invoices", anomalies)
+    assert re.search(r"user(_id)? \d+, (period )?2026-0\d has 2 invoices", anomalies)
     assert "generate_invoice" in anomalies and "activate" in anomalies  # witness calls as rows
     assert "<th>lock_event</th>" in anomalies and "tok-intruder" in anomalies  # witness records as a table
     assert re.search(r"\d\d:\d\d:\d\d\.\d{3}", anomalies)  # journal times as wall clock
@@ -75,6 +75,9 @@ def test_the_verdicts_latency_throughput_work_and_schedule_are_on_the_page(run: 
     for checker in ("invoices", "async_invoices", "idempotency", "capacity", "locks", "distribution", "latency"):
         assert f"<b>{checker}</b>" in verdicts
     assert verdicts.count("INVALID") == 4 and verdicts.count(">valid<") == 3
+    assert re.search(r'<span class="claim" title="[^"]+">at_most_once &times;[1-9]', verdicts)  # evidence counts
+    evidence = html[html.index('<h2 id="evidence">'):html.index('<h2 id="anomalies">')]
+    assert "<b>concurrent_same_key</b>" in evidence and "<b>ambiguous_retry</b>" in evidence
     assert html.count("<svg") == 5  # timeline, latency, throughput, per instance, per worker
     assert "ok p95 per" in html and "completions / s" in html
     assert "Flower /api/workers" in html and "celery@worker_1" in html and "api_5" in html

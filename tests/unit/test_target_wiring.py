@@ -206,7 +206,7 @@ def test_target_check_fails_naming_an_operation_whose_route_is_wrong(service, tm
     result = CliRunner().invoke(main, ["target", "check", str(broken), "--url", urls[0]])
     assert result.exit_code == 1
     assert result.output.strip().splitlines()[-1] == ("Error: 1 operation did not work as the profile says: "
-                                                      "list_plans")
+                                                      "api_1: list_plans")
 
 
 def test_target_check_of_a_bad_profile_is_one_line(tmp_path: Path) -> None:
