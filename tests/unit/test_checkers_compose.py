@@ -14,7 +14,7 @@ pytestmark = pytest.mark.unit
 
 @pytest.mark.parametrize("values, merged", [
     ([True, True], True), ([True, "unknown"], "unknown"), (["unknown", False], False), ([True, False], False),
-    ([], True)])
+    ([], "unknown")])  # nothing checked is never valid
 def test_false_beats_unknown_beats_true(values: list, merged) -> None:
     assert merge_valid(values) == merged
 
@@ -25,7 +25,8 @@ def test_compose_runs_each_checker_and_keeps_its_verdict_and_anomaly_counts() ->
     bad_locks = [{"kind": "acquire", "key": "k", "token": t, "t": float(i), "expire_s": 10.0}
                  for i, t in enumerate("ab")]
     result = compose({"invoices": partial(invoices.check, history, {1: [{"invoice_id": 1, "user_id": 1,
-                                                                          "period": "2026-01"}]}),
+                                                                          "period": "2026-01"}]},
+                                          claims=("none_lost",)),
                       "locks": partial(locks.check, bad_locks),
                       "latency": partial(latency.check, [])})
     assert result.valid is False
@@ -35,9 +36,18 @@ def test_compose_runs_each_checker_and_keeps_its_verdict_and_anomaly_counts() ->
 
 
 def test_a_checker_that_raises_is_unknown_with_its_error() -> None:
-    result = compose({"invoices": partial(invoices.check, [], {1: [{"no": "period"}]})})
+    def broken() -> Result:
+        raise KeyError("period")
+
+    result = compose({"invoices": broken})
     assert result.valid == "unknown"
     assert "KeyError" in result.stats["invoices"]["error"]
+
+
+def test_a_missing_field_is_not_checked_never_an_anomaly() -> None:
+    result = compose({"invoices": partial(invoices.check, [], {1: [{"no": "period"}]})})
+    assert result.valid == "unknown" and not result.anomalies
+    assert "not checked" in result.reason and "period" in result.reason
 
 
 def test_merge_takes_results_by_name_or_by_checker() -> None:

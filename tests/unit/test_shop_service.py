@@ -363,8 +363,7 @@ def test_correct_200_customers_one_invoice_each_without_an_error(correct_shop: l
 def test_the_profile_loads_and_maps_every_sentence() -> None:
     profile = load_profile(PROFILE)
     assert profile.name == "shop-service" and profile.instance_from_url and profile.error_code is None
-    assert profile.identity("invoice") == ("subscription_id",) and profile.identity("activation") == (
-        "subscription_id",)
+    assert profile.identity("invoice") == ("subscription_id",) and profile.identity("activation") is None
     assert profile.credentials.password_for(3) == "Chaos-3-Passw0rd"
     expected = {EXISTS: "invoice_exists", MISMATCH: "idempotency_mismatch", IN_PROGRESS: "idempotency_in_flight",
                 "Too many requests, slow down.": "rate_limited", ALREADY_ACTIVE: "subscription_not_pending",

@@ -149,7 +149,7 @@ def test_a_compose_override_still_means_billings_profile(tmp_path: Path) -> None
 
 
 def test_a_target_without_reset_keeps_its_data_and_says_so(service, admin) -> None:
-    assert clear_data(admin) == "data not cleared: target 'test-service' lacks operation reset"
+    assert clear_data(admin) == "data not cleared: target 'test-service' lacks operation reset and has no reset command"
 
 
 # an already-running target: our fault proxy in a child process, one client link per instance
