@@ -309,7 +309,8 @@ class Invoices(Workload):
         return final_invoices(self.admin, self.users)
 
     def checks(self, history: Sequence[Op], final: Any) -> dict[str, Check]:
-        return {"invoices": partial(invoices.check, history, final),
+        claims = ("none_from_nowhere", "at_most_once") if int(self.values["dup"]) > 1 else ("none_from_nowhere",)
+        return {"invoices": partial(invoices.check, history, final, claims=claims),
                 "fails_closed": partial(fails_closed.check, history)}
 
 
@@ -366,7 +367,7 @@ class AsyncInvoices(Workload):
         return final_invoices(self.admin, self.users)
 
     def checks(self, history: Sequence[Op], final: Any) -> dict[str, Check]:
-        return {"async_invoices": partial(async_invoices.check, history, final)}
+        return {"async_invoices": partial(async_invoices.check, history, final, claims=("none_lost",))}
 
 
 def settle(admin: BillingClient, task_ids: list[str], timeout_s: float) -> dict[str, str]:
@@ -411,7 +412,7 @@ class Tickets(Workload):
                                                     f"event {self.event_id}")}}
 
     def checks(self, history: Sequence[Op], final: Any) -> dict[str, Check]:
-        return {"capacity": partial(capacity.check, history, final)}
+        return {"capacity": partial(capacity.check, history, final, claims=("counters_match",))}
 
 
 class LockContention(Workload):
@@ -462,7 +463,7 @@ class LockContention(Workload):
 
     def checks(self, history: Sequence[Op], final: Any) -> dict[str, Check]:
         return {"locks": partial(locks.check, final["lock_events"]),
-                "invoices": partial(invoices.check, history, final["invoices"])}
+                "invoices": partial(invoices.check, history, final["invoices"], claims=("none_from_nowhere",))}
 
 
 class Reads(Workload):
@@ -556,15 +557,16 @@ class Activations(Workload):
                            token=lambda i: self.subscriptions[i % len(self.subscriptions)][1])
 
     def final_reads(self) -> Any:
-        reads: dict[int, list[dict[str, Any]]] = {subscription: [] for subscription, _, _ in self.subscriptions}
+        reads: dict[Any, list[dict[str, Any]]] = {subscription: [] for subscription, _, _ in self.subscriptions}
         for user, made in final_invoices(self.admin, [user for _, _, user in self.subscriptions]).items():
             for invoice in made:
-                if str(invoice.get("period", "")).startswith("activation-"):
-                    reads.setdefault(int(invoice["period"].split("-", 1)[1]), []).append(invoice)
+                if invoice.get("subscription_id") is not None:  # an activation's invoice names its subscription
+                    reads.setdefault(invoice["subscription_id"], []).append(invoice)
         return reads
 
     def checks(self, history: Sequence[Op], final: Any) -> dict[str, Check]:
-        return {"idempotency": partial(idempotency.check, history, final)}
+        return {"idempotency": partial(idempotency.check, history, final, claims=("one_execution_per_key",),
+                                       reads_by="subscription")}
 
 
 WORKLOADS: Mapping[str, type[Workload]] = {w.kind: w for w in (

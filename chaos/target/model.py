@@ -291,4 +291,4 @@ class TargetProfile:
             problems.append(Problem(where, "run.running.instances", "needs at least one instance URL"))
         if problems:
             raise ProfileError(problems)
-        return dataclasses.replace(self, run=Running(tuple(urls)))
+        return dataclasses.replace(self, run=dataclasses.replace(self.run, instances=tuple(urls)))
