@@ -19,6 +19,7 @@ import pytest
 from chaos.checkers import Result, merge
 from chaos.checkers import contract as contract_checker
 from chaos.checkers import invoices as invoice_checker
+from chaos.history import nemesis_windows
 from chaos.target.client import TargetClient
 from chaos.target.model import TargetProfile
 from chaos.workload.operations import Operation
@@ -131,8 +132,10 @@ def judge(record_verdict, history, target_profile: TargetProfile) -> Callable[..
 
     def run(*results: Result, contract: bool = True) -> Result:
         judged = [record_verdict(result) for result in results]
-        if contract:
-            judged.append(record_verdict(contract_checker.check(history.ops, outage=target_profile.outages)))
+        if contract:  # a scenario with faults claims honest outages; one without, definite answers
+            claim = "outage_answers" if nemesis_windows(history.ops) else "definite_outside_faults"
+            judged.append(record_verdict(contract_checker.check(history.ops, outage=target_profile.outages,
+                                                                claims=(claim,))))
         return merge(judged, "scenario")
 
     return run

@@ -83,7 +83,9 @@ def test_the_shop_is_caught_exactly_where_it_is_unsafe(tmp_path: Path) -> None:
         assert reported[scenario]["outcome"] == "passed" and reported[scenario]["valid"] is True, (
             scenario, reported[scenario], output[-4000:])
     assert reported[SLOT]["outcome"] == "skipped" and "lacks operation" in reported[SLOT]["note"]
-    assert "Error" not in "".join(s.get("error", "") or "" for s in reported.values()), "no scenario crashed"
+    crashes = [s["error"] for s in reported.values() if s.get("error")
+               and not str(s["error"].get("message", "")).startswith("AssertionError")]
+    assert not crashes, f"a scenario crashed instead of being judged: {crashes}"
 
 
 def test_the_correct_shop_is_valid_with_evidence_and_1000_invoices(tmp_path: Path) -> None:
