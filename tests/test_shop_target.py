@@ -17,14 +17,12 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 
 from tests.shop_service import PROFILE as SHOP_PROFILE
-from tests.test_targets import ROOT, free_port, running_profile, wait_answering
+from tests.test_targets import ROOT, running_profile, service_instances
 
 pytestmark = [pytest.mark.chaos, pytest.mark.docker]
 
@@ -39,23 +37,10 @@ BUGS = {DUPLICATES: "duplicate", SAME_KEY: "double_activation", KEY_REUSE: "reus
 SAFE = [RESET_AFTER_COMMIT]  # its stored record replays a retry after a lost answer: no new invoice
 
 
-@contextmanager
-def shop(db: Path, variant: str, count: int = 2) -> Iterator[list[str]]:
-    ports = [free_port() for _ in range(count)]
-    extra = ["--variant", variant] if variant != "default" else []
-    processes = [subprocess.Popen([sys.executable, "-m", "tests.shop_service.app", "--port", str(port), "--db",
-                                   str(db), "--name", f"shop-{i + 1}", *extra], cwd=ROOT,
-                                  stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-                 for i, port in enumerate(ports)]
-    urls = [f"http://127.0.0.1:{port}" for port in ports]
-    try:
-        for url, process in zip(urls, processes):
-            wait_answering(url + "/health", process)
-        yield urls
-    finally:
-        for process in processes:
-            process.terminate()
-            process.wait(10)
+def shop(db: Path, variant: str):
+    """Two shop instances sharing ``db`` (``--variant correct`` for the safe build)."""
+    extra = ("--variant", variant) if variant != "default" else ()
+    return service_instances(db, module="tests.shop_service.app", name="shop", health="/health", extra=extra)
 
 
 def run_suite(tmp_path: Path, variant: str, scenarios: list[str]) -> tuple[int, str, dict[str, dict]]:

@@ -63,17 +63,18 @@ def free_port() -> int:
 
 
 @contextmanager
-def service_instances(db: Path, count: int = 2) -> Iterator[list[str]]:
-    """``count`` processes of the test service sharing ``db``; their URLs once each answers."""
+def service_instances(db: Path, count: int = 2, module: str = "tests.target_service.app", name: str = "svc",
+                      health: str = "/v2/ping", extra: tuple[str, ...] = ()) -> Iterator[list[str]]:
+    """``count`` processes of a test service (``module``) sharing ``db``; their URLs once each answers."""
     ports = [free_port() for _ in range(count)]
-    processes = [subprocess.Popen([sys.executable, "-m", "tests.target_service.app", "--port", str(port),
-                                   "--db", str(db), "--name", f"svc-{i + 1}"], cwd=ROOT,
+    processes = [subprocess.Popen([sys.executable, "-m", module, "--port", str(port), "--db", str(db),
+                                   "--name", f"{name}-{i + 1}", *extra], cwd=ROOT,
                                   stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
                  for i, port in enumerate(ports)]
     urls = [f"http://127.0.0.1:{port}" for port in ports]
     try:
         for url, process in zip(urls, processes):
-            wait_answering(url + "/v2/ping", process)
+            wait_answering(url + health, process)
         yield urls
     finally:
         for process in processes:
