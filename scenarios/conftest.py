@@ -133,7 +133,7 @@ def judge(record_verdict, history, target_profile: TargetProfile) -> Callable[..
     def run(*results: Result, contract: bool = True) -> Result:
         judged = [record_verdict(result) for result in results]
         if contract:  # a scenario with faults claims honest outages; one without, definite answers
-            claim = "outage_answers" if nemesis_windows(history.ops) else "definite_outside_faults"
+            claim = "outage_answers" if _calls_during_faults(history.ops) else "definite_outside_faults"
             judged.append(record_verdict(contract_checker.check(history.ops, outage=target_profile.outages,
                                                                 claims=(claim,))))
         return merge(judged, "scenario")
@@ -144,3 +144,10 @@ def judge(record_verdict, history, target_profile: TargetProfile) -> Callable[..
 def explain(result: Result) -> str:
     """What an assertion on a verdict should print: the anomalies, else why it is unknown."""
     return str(result.anomalies) if result.anomalies else result.reason or str(result.stats)
+
+
+def _calls_during_faults(history) -> bool:
+    """Did any client call complete inside a fault window (a fault begun after the calls claims nothing)?"""
+    windows = nemesis_windows(history)
+    return any(w.start <= op.time <= (w.stop if w.stop is not None else op.time) for w in windows
+               for op in history if not op.is_nemesis and op.type != "invoke")
