@@ -18,7 +18,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from chaos.checkers import async_invoices, capacity, contract, distribution, idempotency, invoices, latency, locks
+from chaos.checkers import (accounts, async_invoices, capacity, contract, distribution, idempotency, invoices,
+                            latency, locks)
 from chaos.history import pairs, read_jsonl, write_jsonl
 from chaos.report import write_report
 from chaos.report.sample import sample_run
@@ -74,6 +75,7 @@ def main() -> None:
         "async_invoices": lambda: async_invoices.check(ops, run.invoices),
         "idempotency": lambda: idempotency.check(ops, run.activations),
         "capacity": lambda: capacity.check(ops, run.capacity),
+        "accounts": lambda: accounts.check(ops),
         "contract": lambda: contract.check(ops),
         "distribution": lambda: distribution.check(ops, min_instances=5, min_workers=3, flower_workers=run.flower),
         "latency": lambda: latency.check(ops, {"read": {"p95": 0.5}}),

@@ -10,6 +10,12 @@ day) and in the database inside the same transaction as the work, so:
 - if Redis forgets the key, the database row still holds the first outcome,
   and a concurrent second request waits on the row's unique index instead of
   doing the work twice.
+
+Each half is a protection an unsafe variant removes (billing.unsafe): the
+shared store (``idempotency_local``), the in-flight marker
+(``idempotency_no_inflight``), the path in the fingerprint
+(``fingerprint_without_path``), the database row (``idempotency_redis_only``)
+and the user in the key's scope (``idempotency_key_global``).
 """
 from __future__ import annotations
 
@@ -33,9 +39,32 @@ Outcome = tuple[int, dict[str, Any]]
 Work = Callable[[Session], Outcome]
 
 
-def fingerprint(user_id: int, path: str, params: dict[str, Any]) -> str:
-    canonical = json.dumps({"user": user_id, "path": path, "params": params}, sort_keys=True)
+def fingerprint(user_id: int, path: str, params: dict[str, Any], *, with_path: bool = True) -> str:
+    """What makes two requests with one key "the same request": user, path and body.
+
+    ``with_path=False`` is the ``fingerprint_without_path`` mistake: the
+    fingerprint was written for one endpoint, where the body is the whole
+    request, and the path (which names the subscription) looked redundant. The
+    same key sent to /api/subscriptions/<B>/activate after /<A>/activate then
+    matches and replays A's answer: B is never activated, the client is told
+    "active".
+    """
+    request = {"user": user_id, "path": path, "params": params} if with_path else \
+        {"user": user_id, "params": params}
+    canonical = json.dumps(request, sort_keys=True)
     return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def record_name(user_id: int, key: str, *, scoped: bool = True) -> str:
+    """The Redis name of a key's record.
+
+    ``scoped=False`` is the ``idempotency_key_global`` mistake: keys treated as
+    globally unique because "clients generate UUIDs", so the user is left out
+    of the name (and of the database lookup). A second user's first use of a
+    key someone else used is refused (422, the fingerprint still names the
+    user) or told it is in flight (409), and never runs.
+    """
+    return f"idem:{user_id}:{key}" if scoped else f"idem:{key}"
 
 
 @dataclass(frozen=True)
@@ -70,6 +99,12 @@ class IdempotentRunner:
         self.settings = settings
         self.shared = settings.protected(Protection.IDEMPOTENCY_SHARED)
         self.inflight = settings.protected(Protection.IDEMPOTENCY_INFLIGHT)
+        # idempotency_redis_only: the idempotency_records table "seemed redundant
+        # with Redis", so nothing but Redis remembers a key; once the record
+        # expires (IDEMPOTENCY_TTL_S) or Redis loses it, a retry runs the work again.
+        self.backed = self.shared and settings.protected(Protection.IDEMPOTENCY_DURABLE)
+        self.with_path = settings.protected(Protection.FINGERPRINT_PATH)
+        self.scoped = settings.protected(Protection.IDEMPOTENCY_SCOPE)
         self.store = redis_client.client(settings) if self.shared else LocalStore()
 
     def run(self, user_id: int, key: str | None, path: str, params: dict[str, Any], work: Work) -> Result:
@@ -77,8 +112,8 @@ class IdempotentRunner:
             raise ApiError(400, "idempotency_key_required", "send an Idempotency-Key header")
         if len(key) > 255:
             raise ApiError(400, "invalid_request", "Idempotency-Key is longer than 255 characters")
-        fp = fingerprint(user_id, path, params)
-        name = f"idem:{user_id}:{key}"
+        fp = fingerprint(user_id, path, params, with_path=self.with_path)
+        name = record_name(user_id, key, scoped=self.scoped)
         if self.inflight:
             claimed = self.store.set(name, json.dumps({"state": "in_flight", "fp": fp}),
                                      nx=True, ex=self.settings.inflight_ttl_s)
@@ -112,7 +147,11 @@ class IdempotentRunner:
 
     def _run_in_db(self, user_id: int, key: str, fp: str, work: Work) -> Result:
         with db.sessions(self.settings).begin() as session:
-            if self.shared and self.inflight:
+            if self.backed and self.inflight:
+                if not self.scoped and self._row(session, user_id, key) is not None:
+                    # The claim's conflict is on (user_id, key); "taken by
+                    # anyone" has to be looked up first (check-then-act).
+                    return self._replay_row(session, user_id, key, fp)
                 claim = insert(IdempotencyRecord).values(user_id=user_id, key=key, fingerprint=fp)
                 claimed = session.execute(claim.on_conflict_do_nothing().returning(IdempotencyRecord.id)).first()
                 if claimed is None:
@@ -122,21 +161,23 @@ class IdempotentRunner:
                                 .where(IdempotencyRecord.id == claimed[0])
                                 .values(status_code=status, response=json.dumps(body)))
                 return Result(status, body, replayed=False)
-            if self.shared:
+            if self.backed:
                 row = self._row(session, user_id, key)
                 if row is not None and row.status_code is not None:
                     return self._replay_row(session, user_id, key, fp)
             status, body = work(session)
-            if self.shared:
+            if self.backed:
                 session.execute(insert(IdempotencyRecord).values(
                     user_id=user_id, key=key, fingerprint=fp, status_code=status,
                     response=json.dumps(body)).on_conflict_do_nothing())
             return Result(status, body, replayed=False)
 
-    @staticmethod
-    def _row(session: Session, user_id: int, key: str) -> IdempotencyRecord | None:
-        return session.scalar(select(IdempotencyRecord).where(
-            IdempotencyRecord.user_id == user_id, IdempotencyRecord.key == key))
+    def _row(self, session: Session, user_id: int, key: str) -> IdempotencyRecord | None:
+        if self.scoped:
+            return session.scalar(select(IdempotencyRecord).where(
+                IdempotencyRecord.user_id == user_id, IdempotencyRecord.key == key))
+        return session.scalar(select(IdempotencyRecord).where(IdempotencyRecord.key == key)
+                              .order_by(IdempotencyRecord.id).limit(1))
 
     def _replay_row(self, session: Session, user_id: int, key: str, fp: str) -> Result:
         row = self._row(session, user_id, key)

@@ -15,6 +15,13 @@ def _now() -> datetime:
     return datetime.now(timezone.utc)
 
 
+# The CHECK on events.available and the unique constraint on users.email are
+# re-created (or dropped) by billing.schema.ensure_schema as the variant asks.
+AVAILABLE_CHECK_NAME = "available_nonneg"
+AVAILABLE_CHECK_SQL = "available >= 0 OR available IS NULL"
+EMAIL_UNIQUE_NAME = "users_email_key"  # PostgreSQL's name for create_all's UNIQUE (email)
+
+
 class User(Base):
     __tablename__ = "users"
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -79,7 +86,7 @@ class IdempotencyRecord(Base):
 
 class Event(Base):
     __tablename__ = "events"
-    __table_args__ = (CheckConstraint("available >= 0 OR available IS NULL", name="available_nonneg"),)
+    __table_args__ = (CheckConstraint(AVAILABLE_CHECK_SQL, name=AVAILABLE_CHECK_NAME),)
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(200))
     capacity: Mapped[int] = mapped_column(Integer)

@@ -19,11 +19,19 @@ class Protection(Enum):
     ACKS_LATE = "acks_late + task_reject_on_worker_lost"
     TASK_IDEMPOTENT = "idempotent task body"
     OUTBOX = "outbox of accepted async requests, stranded ones re-published"
+    QUANTITY_CHECK = "availability checked for the whole quantity"
+    AVAILABLE_CHECK = "CHECK (available >= 0) on events"
+    SOLD_OUT_ANSWER = "sold out decided by the conditional update and answered 409 sold_out"
+    FINGERPRINT_PATH = "idempotency fingerprint covers the request path"
+    EMAIL_UNIQUE = "unique constraint on users.email"
+    IDEMPOTENCY_DURABLE = "idempotency records backed by the database"
+    IDEMPOTENCY_SCOPE = "idempotency keys scoped to their user"
 
 
 P = Protection
 
-# variant -> (protections it removes, the invariant of DESIGN.md it breaks)
+# variant -> (protections it removes, what it breaks: "<n>: " an invariant of
+# DESIGN.md, "contract: " a promise of billing's contract table there)
 VARIANTS: dict[str, tuple[frozenset[Protection], str]] = {
     "check_then_insert": (frozenset({P.LOCK, P.UNIQUE_INVOICE, P.FENCING}),
                           "1: at most one invoice per (user, period)"),
@@ -42,6 +50,36 @@ VARIANTS: dict[str, tuple[frozenset[Protection], str]] = {
     # IntegrityError, and whose task body inserts unconditionally.
     "task_not_idempotent": (frozenset({P.TASK_IDEMPOTENT, P.UNIQUE_INVOICE, P.FENCING}),
                             "2: every accepted async request yields exactly one invoice (none doubled)"),
+    # The purchase check was written when every purchase was one ticket
+    # (``available > 0``); quantity came later and nobody revisited the WHERE.
+    # The same team never had the CHECK on events that would have refused the
+    # negative counter, so it removes that too: with the CHECK in place the
+    # mistake is refused by the database and shows as a 503 (what
+    # ``sold_out_unhandled`` is about), not as the oversell it is. Every other
+    # build keeps the CHECK (``oversell``'s lost updates never go below zero).
+    "quantity_unchecked": (frozenset({P.QUANTITY_CHECK, P.AVAILABLE_CHECK}),
+                           "4: tickets sold <= capacity"),
+    # "The database's CHECK (available >= 0) stops overselling": it does, but the
+    # refusal reaches the client as a 503 db_error, not the 409 sold_out promised.
+    "sold_out_unhandled": (frozenset({P.SOLD_OUT_ANSWER}),
+                           "contract: a sold-out purchase is a definite 409 sold_out, never a 503"),
+    # The fingerprint was written for one endpoint, so hashing the body seemed
+    # enough: the same key on another subscription replays the first answer.
+    "fingerprint_without_path": (frozenset({P.FINGERPRINT_PATH}),
+                                 "contract: the same key with other parameters is refused (422), never replayed"),
+    # Email validation moved into code and the unique constraint was dropped in
+    # a migration: check-then-insert across instances.
+    "email_check_then_insert": (frozenset({P.EMAIL_UNIQUE}),
+                                "contract: one account per email, a second registration is 409 email_taken"),
+    # The idempotency_records table "seemed redundant with Redis": once Redis
+    # forgets a key (its TTL, an eviction, a failover) a retry runs the work
+    # again, which finds the subscription active: 409, not the first outcome.
+    "idempotency_redis_only": (frozenset({P.IDEMPOTENCY_DURABLE}),
+                               "3: every replay returns the first outcome, even after Redis forgets the key"),
+    # Keys looked up by the key alone, as if clients made them globally unique:
+    # one user's key blocks or answers for another user's.
+    "idempotency_key_global": (frozenset({P.IDEMPOTENCY_SCOPE}),
+                               "contract: a key is its user's own; another user's first use of it runs"),
 }
 
 

@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 from flask import Blueprint, abort, jsonify
+from sqlalchemy import select, update
 from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.orm import Session
 
 from billing import db, redis_client
 from billing.auth import admin_required, hash_password
@@ -12,6 +14,7 @@ from billing.models import User
 from billing.requests_json import body, field, positive_int, query_float
 from billing.schema import reset_data
 from billing.settings import current
+from billing.unsafe import Protection
 
 bp = Blueprint("testing", __name__)
 TEST_PASSWORD = "test-password"
@@ -46,10 +49,32 @@ def bulk_users():
     prefix = field(data, "prefix", str, required=False, default="bulk")
     password_hash = hash_password(TEST_PASSWORD)
     rows = [dict(email=f"{prefix}-{i}@bulk.test", password_hash=password_hash) for i in range(count)]
-    with db.sessions(current()).begin() as session:
-        ids = session.scalars(insert(User).values(rows).on_conflict_do_update(
-            index_elements=["email"], set_={"name": None}).returning(User.id)).all()
+    settings = current()
+    with db.sessions(settings).begin() as session:
+        if settings.protected(Protection.EMAIL_UNIQUE):
+            ids = session.scalars(insert(User).values(rows).on_conflict_do_update(
+                index_elements=["email"], set_={"name": None}).returning(User.id)).all()
+        else:
+            ids = _bulk_without_unique_email(session, rows)
     return jsonify(user_ids=sorted(ids), password=TEST_PASSWORD), 201
+
+
+def _bulk_without_unique_email(session: Session, rows: list[dict]) -> list[int]:
+    """The upsert above without users.email's unique constraint (``email_check_then_insert``).
+
+    ON CONFLICT (email) needs that constraint, so: the same effect, check then
+    insert (the first account by id for an email that already has some).
+    """
+    emails = [row["email"] for row in rows]
+    existing: dict[str, int] = {}
+    for user_id, email in session.execute(select(User.id, User.email).where(User.email.in_(emails))
+                                          .order_by(User.id)):
+        existing.setdefault(email, user_id)
+    if existing:
+        session.execute(update(User).where(User.id.in_(list(existing.values()))).values(name=None))
+    missing = [row for row in rows if row["email"] not in existing]
+    created = session.scalars(insert(User).values(missing).returning(User.id)).all() if missing else []
+    return [*existing.values(), *created]
 
 
 @bp.get("/api/admin/test/lock-events")

@@ -4,7 +4,9 @@ One module per invariant, each with a ``check`` function:
 
 - ``invoices.check(history, final)``: duplicate, lost, phantom, bad_error
 - ``async_invoices.check(history, final)``: lost, duplicate
-- ``idempotency.check(history, final)``: replay_mismatch, double_activation, reuse_accepted, reuse_not_rejected
+- ``idempotency.check(history, final)``: replay_mismatch, double_activation, reuse_accepted, reuse_not_rejected,
+  answered_for_other, fresh_key_refused
+- ``accounts.check(history, final)``: duplicate_account
 - ``capacity.check(history, final)``: oversell, lost, phantom, counter_mismatch, bad_error
 - ``locks.check(events)``: overlap, stale_write_accepted
 - ``distribution.check(history, ...)``: too_few_active, lopsided, disagreement

@@ -30,6 +30,24 @@ invoice is not in the final read), ``reuse_accepted`` (the key with other
 parameters succeeded), ``reuse_not_rejected`` (it was refused, definitely,
 but not as a mismatch: neither 422 nor ``idempotency_mismatch`` nor
 "still running").
+
+A key is the caller's, for one request: two more anomalies come from keys
+that a service scopes too widely. ``answered_for_other``: an ok activation
+of subscription S whose reply's extracted ``subscription_id`` is present and
+is another one (a fingerprint that ignores the path replays A's answer to
+the same key on B); a service that scopes keys per subscription and
+activates B, or that refuses the second use as a mismatch, is right.
+``fresh_key_refused``: a call refused as a mismatch (422 or
+``idempotency_mismatch``) although, in its user's scope (the invoke's
+``user_id``; calls without one are not judged), no call with that key that
+the service could have seen first (invoked before the refusal completed:
+earlier, or in flight with it) had another subscription or other
+parameters (keys global instead of per user: user B's first use of a key
+user A used is refused). Their evidence: ``cross_subscription_key``, a key
+used on two subscriptions; ``cross_user_key``, a key used by two users.
+Those two claims are made only by name (``DEFAULT_CLAIMS`` leaves them out:
+an ordinary idempotency run never uses one key twice over), while their
+anomalies count in every run.
 """
 from __future__ import annotations
 
@@ -54,7 +72,13 @@ SITUATIONS = {"one_execution_per_key": "two or more calls with one key in flight
                                        "after its first call",
               "concurrent_same_key": "calls with one key in flight together",
               "reuse_refused": "a key reused with other parameters",
-              "ambiguous_retry": "a key retried after an info (unknown) outcome"}
+              "ambiguous_retry": "a key retried after an info (unknown) outcome",
+              "cross_subscription_key": "a key used on two subscriptions",
+              "cross_user_key": "a key used by two users"}
+# The claims made when a scenario names none. The key-scope claims need a workload of their own (one key on
+# two subscriptions, or by two users), which an ordinary idempotency run never has: a scenario makes them by
+# name. Their anomalies count whatever the claims.
+DEFAULT_CLAIMS = ("one_execution_per_key", "concurrent_same_key", "reuse_refused", "ambiguous_retry")
 
 KeyOf = tuple[Any, Any]        # (subscription, idempotency key)
 Group = tuple[str, Any]        # ("subscription", id) or ("user", id): whose invoices a read shows
@@ -66,7 +90,8 @@ def check(history: Sequence[Op], final: Reads | None = None, *, baseline: Reads 
           reads_by: Literal["auto", "subscription", "user"] = "auto") -> Result:
     """``final``/``baseline``: {subscription or user id: [invoices]} after the run / before its first
     call. ``replay_flag``: whether the target marks replays (billing's ``Idempotent-Replayed``);
-    without one, ``replayed`` is ignored. ``claims``: the claims the scenario makes (None: all)."""
+    without one, ``replayed`` is ignored. ``claims``: the claims the scenario makes (None:
+    ``DEFAULT_CLAIMS``, every claim but ``cross_subscription_key`` and ``cross_user_key``)."""
     groups: dict[KeyOf, list[Pair]] = defaultdict(list)
     for pair in pairs(history):
         if pair.invoke.f == F and pair.invoke.value.get("key") is not None:
@@ -77,6 +102,9 @@ def check(history: Sequence[Op], final: Reads | None = None, *, baseline: Reads 
         anomalies.extend(judge.key(key, calls))
     anomalies.extend(judge.groups())
     every = [p for calls in groups.values() for p in calls]
+    anomalies.extend(_answered_for_other(groups))
+    by_user = _by_user(every)
+    anomalies.extend(_fresh_key_refused(by_user))
     done = [p.completion for p in every]
     stats = {"keys": len(groups), "calls": len(every), **count(op.type for op in done),
              "replays": sum(1 for op in done if replay_flag and op.value.get("replayed")),
@@ -91,8 +119,88 @@ def check(history: Sequence[Op], final: Reads | None = None, *, baseline: Reads 
         "concurrent_same_key": Evidence(SITUATIONS["concurrent_same_key"], contended(groups)),
         "reuse_refused": Evidence(SITUATIONS["reuse_refused"], judge.reused),
         "ambiguous_retry": Evidence(SITUATIONS["ambiguous_retry"],
-                                    sum(1 for calls in groups.values() if _retried_after_info(calls)))}
-    return judged("idempotency", anomalies, stats, evidence, claims, judge.missing)
+                                    sum(1 for calls in groups.values() if _retried_after_info(calls))),
+        "cross_subscription_key": Evidence(SITUATIONS["cross_subscription_key"], _keys_on_several(groups)),
+        "cross_user_key": Evidence(SITUATIONS["cross_user_key"], _keys_of_several_users(by_user))}
+    return judged("idempotency", anomalies, stats, evidence, DEFAULT_CLAIMS if claims is None else claims,
+                  judge.missing)
+
+
+def _is_mismatch(done: Op) -> bool:
+    """A refusal as "this key was used with other parameters": 422 or the mismatch code."""
+    return done.type == "fail" and (done.status == MISMATCH_STATUS or done.error == MISMATCH)
+
+
+def _keys_on_several(groups: Mapping[KeyOf, list[Pair]]) -> int:
+    """How many keys were used on two or more subscriptions (one key in several (subscription, key) groups)."""
+    subscriptions: dict[Any, set[Any]] = defaultdict(set)
+    for subscription, key in groups:
+        subscriptions[key].add(subscription)
+    return sum(1 for found in subscriptions.values() if len(found) >= 2)
+
+
+def _by_user(every: Iterable[Pair]) -> dict[tuple[Any, Any], list[Pair]]:
+    """The calls per (user, key), for the calls whose invoke names its user."""
+    found: dict[tuple[Any, Any], list[Pair]] = defaultdict(list)
+    for pair in every:
+        user = pair.invoke.value.get("user_id")
+        if user is not None:
+            found[(ident(user), ident(pair.invoke.value["key"]))].append(pair)
+    return found
+
+
+def _keys_of_several_users(by_user: Mapping[tuple[Any, Any], list[Pair]]) -> int:
+    users: dict[Any, set[Any]] = defaultdict(set)
+    for user, key in by_user:
+        users[key].add(user)
+    return sum(1 for found in users.values() if len(found) >= 2)
+
+
+def _answered_for_other(groups: Mapping[KeyOf, list[Pair]]) -> list[Anomaly]:
+    """An ok activation of one subscription whose reply names another: the answer of another request."""
+    found = []
+    for (subscription, key), calls in groups.items():
+        for pair in calls:
+            done = pair.completion
+            named = ident(done.value.get("subscription_id")) if done.type == "ok" else None
+            if named is None or named == subscription:
+                continue
+            theirs = sorted((p.completion.index for p in groups.get((named, key), []) if p.completion.type == "ok"
+                             and p.invoke.time < done.time))
+            found.append(Anomaly("answered_for_other", f"key {key!r} on subscription {subscription} was answered "
+                                 f"for subscription {named}" + (" (that subscription's answer to the key, replayed)"
+                                                                if theirs else ""),
+                                 (*theirs[:1], pair.invoke.index, done.index)))
+    return found
+
+
+def _fresh_key_refused(by_user: Mapping[tuple[Any, Any], list[Pair]]) -> list[Anomaly]:
+    """A mismatch refusal of a key that its user had not used with another subscription or other params.
+
+    The calls the service may have seen first are those invoked before the refusal completed (earlier
+    ones and those in flight with it), so a race between two of the user's own uses is never blamed."""
+    found = []
+    for (user, key), calls in by_user.items():
+        for pair in calls:
+            done = pair.completion
+            if not _is_mismatch(done):
+                continue
+            asked = (ident(pair.invoke.value.get("subscription_id")), pair.invoke.value.get("params"))
+            before = [p for p in calls if p is not pair and p.invoke.time < done.time]
+            if any((ident(p.invoke.value.get("subscription_id")), p.invoke.value.get("params")) != asked
+                   for p in before):
+                continue
+            why = (f"its {len(before)} earlier call(s) by the user had the same subscription and parameters"
+                   if before else "the user had never used it")
+            others = sorted(((u, p) for (u, k), theirs in by_user.items() if k == key and u != user
+                             for p in theirs if p.invoke.time < done.time), key=lambda up: up[1].invoke.index)
+            if others:
+                why += f" (user {others[0][0]} had used it: the key is not scoped to its user)"
+            found.append(Anomaly("fresh_key_refused", f"key {key!r} of user {user} on subscription {asked[0]} was "
+                                 f"refused as a mismatch ({done.status} {done.error}), but {why}",
+                                 (*(p.completion.index for _, p in others[:1]),
+                                  *(p.completion.index for p in before), pair.invoke.index, done.index)))
+    return found
 
 
 def _retried_after_info(calls: list[Pair]) -> bool:

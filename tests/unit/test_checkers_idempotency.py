@@ -12,13 +12,17 @@ from chaos.history import Call, build, sequential
 
 pytestmark = pytest.mark.unit
 BODY = {"subscription_id": 5, "status": "active", "invoice_id": 1, "amount": "19.99"}
-ALL = ["one_execution_per_key", "concurrent_same_key", "reuse_refused", "ambiguous_retry"]
+ALL = ["one_execution_per_key", "concurrent_same_key", "reuse_refused", "ambiguous_retry", "cross_subscription_key",
+       "cross_user_key"]
 
 
 def activate(kind: str, body: dict | None = None, *, replayed: bool | None = False, method: str = "card",
-             key: str = "k", subscription: Any = 5, extracted: bool = True, **fields: Any):
-    """An activation as a profile records it: the extracted values, the body, the replay flag."""
+             key: str = "k", subscription: Any = 5, extracted: bool = True, user: Any = None, **fields: Any):
+    """An activation as a profile records it: the extracted values, the body, the replay flag; ``user``
+    is the caller's id, where the workload knows it."""
     value = {"subscription_id": subscription, "key": key, "params": {"payment_method": method}}
+    if user is not None:
+        value["user_id"] = user
     if body is not None:
         result: dict[str, Any] = {"body": body}
         if extracted:
@@ -223,7 +227,22 @@ def test_no_second_call_with_a_key_is_not_exercised() -> None:
     assert result.valid == "unknown" and result.anomalies == []
     assert "two or more calls with one key in flight together" in result.reason
     assert {name: e.count for name, e in result.evidence.items()} == {
-        "one_execution_per_key": 0, "concurrent_same_key": 0, "reuse_refused": 0, "ambiguous_retry": 0}
+        "one_execution_per_key": 0, "concurrent_same_key": 0, "reuse_refused": 0, "ambiguous_retry": 0,
+        "cross_subscription_key": 0, "cross_user_key": 0}
+
+
+def test_the_key_scope_claims_are_made_only_by_name_but_their_anomalies_count_in_every_run() -> None:
+    """An ordinary run never uses one key on two subscriptions or by two users: that is no reason to doubt it."""
+    history = sequential([activate("ok", BODY), activate("ok", BODY, replayed=True)])
+    result = idempotency.check(history, {5: [activation_invoice()]}, claims=["one_execution_per_key"])
+    default = idempotency.check(history, {5: [activation_invoice()]})
+    assert {name for name, e in default.evidence.items() if not e.claimed} == {"cross_subscription_key",
+                                                                               "cross_user_key"}
+    assert "a key used on two subscriptions" not in default.reason and result.valid is True
+    asked = idempotency.check(history, {5: [activation_invoice()]}, claims=["cross_user_key"])
+    assert asked.valid == "unknown" and asked.reason == "not exercised (a key used by two users)"
+    refused = sequential([activate("ok", BODY, user=3), activate("fail", subscription=6, user=4, status=422)])
+    assert idempotency.check(refused, {5: [activation_invoice()]}).valid is False
 
 
 def test_sequential_retries_are_evidence_of_one_execution_but_not_of_concurrency() -> None:
@@ -243,3 +262,101 @@ def test_reads_without_invoice_ids_against_a_baseline_are_not_checked_never_a_cr
     history = sequential([activate("ok", BODY), activate("ok", BODY, replayed=True)])
     result = idempotency.check(history, {5: [{"user_id": 3}]}, baseline={5: []})
     assert result.valid == "unknown" and "list_invoices does not extract invoice_id" in result.reason
+
+
+# A key is its caller's, for one request: scoped too widely, it answers for another subscription or
+# refuses another user.
+
+def test_a_key_used_on_another_subscription_must_not_replay_the_first_subscriptions_answer() -> None:
+    """The fingerprint ignores the path: key k, used on 5, is used on 6 and 5's answer comes back."""
+    history = sequential([activate("ok", BODY, subscription=5),
+                          activate("ok", BODY, subscription=6, replayed=True)])
+    result = idempotency.check(history, {5: [activation_invoice(1)], 6: []}, claims=["cross_subscription_key"])
+    assert "answered_for_other" in kinds(result) and result.evidence["cross_subscription_key"].count == 1
+    wrong = next(a for a in result.anomalies if a.kind == "answered_for_other")
+    assert wrong.ops == (1, 2, 3) and "on subscription 6 was answered for subscription 5" in wrong.message
+
+
+def test_a_service_scoping_keys_per_subscription_activates_each_with_its_own_answer() -> None:
+    """UUID subscriptions, 201 answers, no replay header: the second subscription's answer names it."""
+    first, second = str(uuid.uuid4()), str(uuid.uuid4())
+    history = sequential([activate("ok", {"subscription_id": sub, "status": "active", "invoice_id": f"i-{n}"},
+                                   subscription=sub, replayed=None, status=201)
+                          for n, sub in enumerate((first, second))])
+    final = {first: [{"invoice_id": "i-0"}], second: [{"invoice_id": "i-1"}]}
+    result = idempotency.check(history, final, replay_flag=False, claims=["cross_subscription_key"])
+    assert result.valid is True and result.evidence["cross_subscription_key"].count == 1
+
+
+def test_a_service_refusing_a_key_on_another_subscription_as_a_mismatch_is_right() -> None:
+    """Keys global to the user, but the fingerprint covers the path: the second use is a 422."""
+    history = sequential([activate("ok", BODY, subscription=5, user=3),
+                          activate("fail", subscription=6, user=3, status=422, error="idempotency_mismatch")])
+    result = idempotency.check(history, {5: [activation_invoice(1)]}, claims=["cross_subscription_key"])
+    assert result.valid is True and kinds(result) == []
+
+
+def test_an_answer_naming_its_subscription_as_a_string_is_its_own() -> None:
+    history = sequential([activate("ok", {**BODY, "subscription_id": "5"}, subscription=5)])
+    assert kinds(idempotency.check(history, {5: [activation_invoice(1)]})) == []
+
+
+def test_an_answer_that_extracts_no_subscription_is_not_judged_for_its_subscription() -> None:
+    history = sequential([activate("ok", BODY, subscription=5),
+                          activate("ok", BODY, subscription=6, extracted=False, replayed=None)])
+    assert "answered_for_other" not in kinds(idempotency.check(history, {5: [activation_invoice(1)]}))
+
+
+def test_a_users_first_use_of_a_key_another_user_used_must_not_be_refused() -> None:
+    """Keys global instead of per user: user 4's first use of the key user 3 used is a 'mismatch'."""
+    history = sequential([activate("ok", BODY, subscription=5, user=3),
+                          activate("fail", subscription=6, user=4, status=422, error="idempotency_mismatch")])
+    result = idempotency.check(history, {5: [activation_invoice(1)]}, claims=["cross_user_key"])
+    assert kinds(result) == ["fresh_key_refused"] and result.evidence["cross_user_key"].count == 1
+    refused = result.anomalies[0]
+    assert refused.ops == (1, 2, 3)
+    assert "user 4" in refused.message and "never used it" in refused.message
+    assert "user 3 had used it" in refused.message
+
+
+def test_a_refusal_coded_only_by_its_422_is_a_mismatch_too() -> None:
+    history = sequential([activate("ok", BODY, subscription=5, user="a"),
+                          activate("fail", subscription=6, user="b", status=422)])
+    assert kinds(idempotency.check(history, {5: [activation_invoice(1)]})) == ["fresh_key_refused"]
+
+
+def test_a_service_scoping_keys_per_user_lets_both_users_activate() -> None:
+    users, subs = (str(uuid.uuid4()), str(uuid.uuid4())), (str(uuid.uuid4()), str(uuid.uuid4()))
+    history = sequential([activate("ok", {"subscription_id": sub, "status": "active", "invoice_id": f"i-{n}"},
+                                   subscription=sub, user=user, replayed=None, status=201)
+                          for n, (user, sub) in enumerate(zip(users, subs))])
+    final = {subs[0]: [{"invoice_id": "i-0"}], subs[1]: [{"invoice_id": "i-1"}]}
+    result = idempotency.check(history, final, replay_flag=False, claims=["cross_user_key", "cross_subscription_key"])
+    assert result.valid is True
+    assert result.evidence["cross_user_key"].count == 1 and result.evidence["cross_subscription_key"].count == 1
+
+
+def test_a_users_own_reuse_with_other_params_is_a_rightful_refusal() -> None:
+    history = sequential([activate("ok", BODY, user=3),
+                          activate("fail", method="paypal", user=3, status=422, error="idempotency_mismatch")])
+    result = idempotency.check(history, {5: [activation_invoice(1)]}, claims=["reuse_refused"])
+    assert result.valid is True and result.evidence["cross_user_key"].count == 0
+
+
+def test_a_refusal_that_lost_a_race_to_the_users_own_call_with_other_params_is_not_blamed() -> None:
+    """The paypal call was invoked first, but the card call, in flight with it, reached the service first."""
+    ask = {"subscription_id": 5, "key": "k", "user_id": 3}
+    history = build([Call("c0", "activate", {**ask, "params": {"payment_method": "paypal"}}, "fail", 0.0, 0.5,
+                          status=422, error="idempotency_mismatch"),
+                     Call("c1", "activate", {**ask, "params": {"payment_method": "card"}}, "ok", 0.1, 1.0,
+                          status=200, result={**BODY, "body": BODY, "replayed": False})])
+    assert kinds(idempotency.check(history, {5: [activation_invoice(1)]})) == []
+
+
+def test_a_mismatch_refusal_of_a_never_used_key_is_judged_only_where_the_user_is_known() -> None:
+    unknown_user = sequential([activate("fail", status=422, error="idempotency_mismatch")])
+    assert kinds(idempotency.check(unknown_user, {})) == []
+    known_user = sequential([activate("fail", status=422, error="idempotency_mismatch", user=3)])
+    assert kinds(idempotency.check(known_user, {})) == ["fresh_key_refused"]
+    still_running = sequential([activate("fail", status=409, error="idempotency_in_flight", user=3)])
+    assert kinds(idempotency.check(still_running, {})) == []
