@@ -22,11 +22,11 @@ from chaos.checkers import invoices as invoice_checker
 from chaos.history import nemesis_windows
 from chaos.target.client import TargetClient
 from chaos.target.model import TargetProfile
+from chaos.workload.accounts import billable, final_invoices, register, subscribe
 from chaos.workload.operations import Operation
 from chaos.workload.runner import Client
 
 _periods = (f"{year}-{month:02d}" for year, month in itertools.product(range(2001, 2100), range(1, 13)))
-_accounts = itertools.count(1)
 REGISTRATION_THREADS = 16
 MakeClient = Callable[..., TargetClient]
 
@@ -35,12 +35,6 @@ MakeClient = Callable[..., TargetClient]
 def new_period() -> Callable[[], str]:
     """A billing period no other scenario in this session used."""
     return lambda: next(_periods)
-
-
-def billable(profile: TargetProfile) -> bool:
-    """Does invoicing a user need a subscription first (the invoice identity names one)?"""
-    identity = profile.identity("invoice")
-    return isinstance(identity, tuple) and "subscription_id" in identity
 
 
 @pytest.fixture
@@ -69,45 +63,6 @@ def make_users(admin: TargetClient, target_client: MakeClient, setup_values) -> 
             return list(pool.map(one, range(count)))
 
     return make
-
-
-def register(client: TargetClient, email: str, password: str | None = None) -> tuple[Any, str]:
-    """A new account, logged in on ``client``: (its user id, its token). A sign-up that answers with a
-    token and the user's id needs no login (a target may rate-limit logins)."""
-    password = password or client.profile.credentials.password_for(next(_accounts))
-    registered = client.call("register", email=email, password=password)
-    assert registered.ok, f"register {email}: {registered.status} {registered.error or registered.body!r}"
-    if registered.get("token") and registered.get("user_id") is not None:
-        client.token = str(registered["token"])
-        return registered["user_id"], client.token
-    login = client.login(email, password)
-    assert login.ok and client.token, f"login {email}: {login.status} {login.error or login.body!r}"
-    user_id = registered.get("user_id", login.get("user_id"))
-    assert user_id is not None, "neither register nor login says the user id (extract user_id in the profile)"
-    return user_id, client.token
-
-
-def subscribe(client: TargetClient, setup_values: dict[str, Any]) -> Any:
-    """A pending subscription of ``client``'s user to the profile's set-up plan (else the first plan
-    listed): its id."""
-    plan_id = setup_values.get("plan_id")
-    if plan_id is None and client.offers("list_plans"):
-        plans = client.call("list_plans").get("plans") or []
-        plan_id = plans[0].get("plan_id") if plans and isinstance(plans[0], dict) else None
-    assert plan_id is not None, "no plan to subscribe to: set setup.plan_id in the profile or map list_plans"
-    made = client.call("subscribe", plan_id=plan_id, payment_method="card")
-    assert made.ok, f"subscribe: {made.status} {made.error or made.body!r}"
-    return made["subscription_id"]
-
-
-def final_invoices(admin: TargetClient, user_ids: Iterable[Any]) -> dict[Any, list[dict[str, Any]]]:
-    """The final read: every invoice of every user, after the faults healed."""
-    reads = {}
-    for user_id in dict.fromkeys(user_ids):
-        reply = admin.call("list_invoices", user_id=user_id)
-        assert reply.ok, f"list_invoices {user_id}: {reply.status} {reply.error or reply.body!r}"
-        reads[user_id] = list(reply["invoices"])
-    return reads
 
 
 def invoices_verdict(profile: TargetProfile, history, final, *claims: str) -> Result:

@@ -9,6 +9,7 @@ from chaos.checkers import capacity as capacity_checker
 from chaos.nemesis.link_faults import latency
 from chaos.target.client import TargetClient
 from chaos.workload import operations as ops
+from chaos.workload.accounts import created, final_read
 from chaos.workload.runner import Client, run_clients
 from scenarios.conftest import explain, spread
 
@@ -17,18 +18,6 @@ pytestmark = pytest.mark.chaos
 
 def buyers(cluster, target_client, admin: TargetClient, count: int, operation) -> list[Client]:
     return spread(target_client, list(cluster.api_urls().values()), admin.token, [[operation]] * count, "buyer")
-
-
-def created(admin: TargetClient, operation: str, value: str, **params: Any) -> Any:
-    reply = admin.call(operation, **params)
-    assert reply.ok, f"{operation}: {reply.status} {reply.error or reply.body!r}"
-    return reply[value]
-
-
-def final_read(admin: TargetClient, operation: str, **params: Any) -> dict:
-    reply = admin.call(operation, **params)
-    assert reply.ok, f"{operation}: {reply.status} {reply.body!r}"
-    return dict(reply.values)
 
 
 @pytest.mark.needs(operations=["create_event", "purchase_ticket", "event"], faults=["postgres_link"])

@@ -37,17 +37,24 @@ class Nemesis:
             self.record("stop", fault.describe())
 
     def run(self, schedule: Schedule) -> None:
-        """Play the schedule in a background thread, starting now."""
+        """Play the schedule in a background thread, starting now. Steps may overlap: each starts at its
+        offset and stops when its own window ends, whatever else is running."""
         started = time.monotonic()
+        events = sorted([(s.at_s, 1, i, s) for i, s in enumerate(schedule)] +
+                        [(s.at_s + s.duration_s, 0, i, s) for i, s in enumerate(schedule)],
+                        key=lambda e: (e[0], e[1], e[2]))   # at one instant a stop goes before a start
 
         def play() -> None:
+            begun: set[int] = set()
             try:
-                for step in sorted(schedule, key=lambda s: s.at_s):
-                    if self._cancel.wait(max(0.0, started + step.at_s - time.monotonic())):
+                for at, is_start, index, step in events:
+                    if self._cancel.wait(max(0.0, started + at - time.monotonic())):
                         return
-                    self.start_fault(step.fault)
-                    self._cancel.wait(step.duration_s)
-                    self.stop_fault(step.fault)
+                    if is_start:
+                        self.start_fault(step.fault)
+                        begun.add(index)
+                    elif index in begun and step.fault in self.active:
+                        self.stop_fault(step.fault)
             except BaseException as exc:  # reported by join(); the faults are healed there
                 self.error = exc
 

@@ -1,0 +1,1 @@
+"""Hunts: generated workloads under generated fault schedules, judged by every checker, shrunk when they fail."""

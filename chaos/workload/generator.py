@@ -1,0 +1,348 @@
+"""The one workload generator: seeded mixed operations over everything a target profile offers.
+
+A plan is rounds of calls. The calls of one round are released together
+(many clients at a barrier): that is how the dangerous interleavings are
+forced on any target, without a test hook. Every kind of round aims at one
+situation a checker guards against:
+
+- ``invoice``: several clients generate the invoice of one (user, period),
+  sometimes one holding it slowly (where the target offers ``slow_invoice``),
+  sometimes a (user, period) of a recent round again (a lock that expired
+  under a paused holder is taken by the revisit);
+- ``invoice_async``: several async requests for one (user, period);
+- ``activate_same_key``: one key from several clients at once, each to
+  another instance; ``activate_new_key``: a new key for a subscription an
+  earlier round activated (already paid); ``activate_other_params``: an old
+  key with another payment method, or on the user's other subscription;
+  ``activate_shared_key``: another user's key (keys are scoped per user);
+- ``purchase``: 1..N tickets each, near an event's capacity; ``book``: the
+  last places of a slot;
+- ``register``: one email from several clients at once; ``read``: reads.
+
+After the main rounds (which the fault schedule plays over) come the final
+rounds: each activation key retried with its first parameters (a replay must
+repeat the first outcome, whether that first call was ok, refused or lost),
+after ``replay_after_s``, when the faults have healed.
+
+References to what the set-up makes (users, subscriptions, events, slots)
+are symbolic (``Ref``): the plan is pure data, the same for the same seed and
+parameters, printed in a reproduction and replayed on any cluster.
+"""
+from __future__ import annotations
+
+import random
+from collections.abc import Iterable, Mapping
+from dataclasses import asdict, dataclass, field, replace
+from typing import Any
+
+from chaos.target.model import TargetProfile
+
+ADMIN = "admin"
+PAYMENT_METHODS = ("card", "paypal", "invoice")
+
+# kind -> (the operations it needs of the target, its default weight)
+KINDS: dict[str, tuple[tuple[str, ...], float]] = {
+    "invoice": (("generate_invoice",), 3.0),
+    "invoice_async": (("generate_invoice_async", "task_status"), 1.5),
+    "activate_same_key": (("subscribe", "activate"), 2.0),
+    "activate_new_key": (("subscribe", "activate"), 1.0),
+    "activate_other_params": (("subscribe", "activate"), 1.0),
+    "activate_shared_key": (("subscribe", "activate"), 0.5),
+    "purchase": (("create_event", "purchase_ticket", "event"), 2.0),
+    "book": (("create_slot", "book_slot", "slot"), 1.0),
+    "register": (("register",), 1.0),
+    "read": (("list_plans",), 0.5),
+}
+
+
+@dataclass(frozen=True)
+class Ref:
+    """Something the set-up makes, by kind and index: ``Ref("subscription", 3)``."""
+
+    kind: str   # "user" | "subscription" | "event" | "slot"
+    index: int
+
+
+@dataclass(frozen=True)
+class Call:
+    """One call of a round. ``actor``: whose token (``ADMIN`` or a user index); ``lane``: which client slot
+    (and so which instance) sends it; ``retry``: resend up to that many times after an ambiguous answer."""
+
+    operation: str
+    params: Mapping[str, Any]
+    actor: str | int = ADMIN
+    lane: int = 0
+    kind: str = ""
+    retry: int = 0
+
+
+@dataclass(frozen=True)
+class Round:
+    """Calls released together. ``at_s``: when the round starts after the main phase began (the rounds
+    are paced over ``seconds``, so a shrunk plan's rounds still meet the faults they met before);
+    ``index``: its place in the generated plan, which also turns its lanes to other instances."""
+
+    kind: str
+    calls: tuple[Call, ...]
+    final: bool = False   # a final round: after the faults healed and ``replay_after_s``
+    at_s: float = 0.0
+    index: int = 0
+
+
+@dataclass(frozen=True)
+class WorkloadParams:
+    """What a hunt varies and a shrink makes smaller. ``kinds`` empty: every kind the target offers."""
+
+    seed: int = 0
+    rounds: int = 40
+    clients: int = 6
+    kinds: tuple[str, ...] = ()
+    weights: Mapping[str, float] = field(default_factory=dict)
+    users: int = 8
+    max_quantity: int = 4
+    event_capacity: int = 8
+    slot_capacity: int = 4
+    slow_hold_s: float = 3.0
+    async_hold_s: float = 1.0
+    async_linger_s: float = 1.5
+    replay_after_s: float = 6.0
+    seconds: float = 20.0   # the main rounds are paced over this many seconds
+
+    def to_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["kinds"] = list(self.kinds)
+        data["weights"] = dict(self.weights)
+        return data
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> "WorkloadParams":
+        known = {k: v for k, v in data.items() if k in cls.__dataclass_fields__}
+        known["kinds"] = tuple(known.get("kinds", ()))
+        known["weights"] = dict(known.get("weights", {}))
+        return cls(**known)
+
+
+@dataclass(frozen=True)
+class Plan:
+    params: WorkloadParams
+    rounds: tuple[Round, ...]
+
+    @property
+    def operations(self) -> int:
+        return sum(len(r.calls) for r in self.rounds)
+
+    @property
+    def kinds(self) -> list[str]:
+        return sorted({r.kind for r in self.rounds})
+
+    @property
+    def lanes(self) -> int:
+        return max((c.lane + 1 for r in self.rounds for c in r.calls), default=0)
+
+    def refs(self) -> dict[str, int]:
+        """How many of each set-up kind the plan refers to (so the set-up makes only those)."""
+        top: dict[str, int] = {}
+        for rnd in self.rounds:
+            for call in rnd.calls:
+                for ref in _refs(call):
+                    top[ref.kind] = max(top.get(ref.kind, 0), ref.index + 1)
+        return top
+
+    def with_rounds(self, rounds: Iterable[Round]) -> "Plan":
+        return Plan(self.params, tuple(rounds))
+
+    def to_json(self) -> dict[str, Any]:
+        return {"params": self.params.to_json(), "rounds": [_round_json(r) for r in self.rounds]}
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> "Plan":
+        return cls(WorkloadParams.from_json(data["params"]), tuple(_round_from(r) for r in data["rounds"]))
+
+
+def offered_kinds(profile: TargetProfile) -> list[str]:
+    """The kinds whose every operation the target offers: what a hunt can exercise on it."""
+    return [kind for kind, (needs, _) in KINDS.items() if all(profile.offers(op) for op in needs)]
+
+
+def generate(params: WorkloadParams, profile: TargetProfile) -> Plan:
+    """The plan for ``params`` on ``profile``: the same seed and parameters give the same plan."""
+    offered = offered_kinds(profile)
+    kinds = [k for k in (params.kinds or offered) if k in offered]
+    if not kinds:
+        raise ValueError(f"target {profile.name!r} offers none of the workload kinds {list(params.kinds or KINDS)}")
+    weights = [params.weights.get(k, KINDS[k][1]) for k in kinds]
+    state = _State(params, profile)
+    pace = params.seconds / max(params.rounds, 1)
+    rounds = []
+    for i in range(params.rounds):
+        rng = random.Random(f"{params.seed}:{i}")
+        rounds.append(replace(state.round(rng, rng.choices(kinds, weights)[0]), at_s=round(i * pace, 3), index=i))
+    rounds += [replace(r, index=params.rounds + i) for i, r in
+               enumerate(state.final_rounds(random.Random(f"{params.seed}:final")))]
+    return Plan(params, tuple(r for r in rounds if r.calls))
+
+
+class _State:
+    """What the rounds so far have made, so later rounds can come back to it."""
+
+    def __init__(self, params: WorkloadParams, profile: TargetProfile) -> None:
+        self.p = params
+        self.slow = profile.offers("slow_invoice")
+        self.credentials = profile.credentials
+        self.async_test = {name: value for name, value in (("hold_s", params.async_hold_s),
+                                                           ("linger_s", params.async_linger_s))
+                           if profile.sends("generate_invoice_async", name)}
+        self.periods = 0
+        self.invoiced: list[tuple[int, str]] = []
+        self.subscriptions = 0
+        self.activated: list[tuple[int, int, str, str]] = []   # (user, subscription, key, method)
+        self.keys: list[tuple[int, int, str, str]] = []        # every first use of a key
+        self.events = 0
+        self.slots = 0
+        self.emails = 0
+        self.sold: dict[int, int] = {}
+
+    def width(self, rng: random.Random, low: int = 2) -> int:
+        return rng.randint(min(low, self.p.clients), self.p.clients)
+
+    def round(self, rng: random.Random, kind: str) -> Round:
+        return Round(kind, tuple(replace(c, kind=kind) for c in getattr(self, kind)(rng)))
+
+    def _period(self) -> str:
+        self.periods += 1
+        return f"{2001 + self.periods // 12}-{self.periods % 12 + 1:02d}"
+
+    def _user(self, rng: random.Random) -> int:
+        return rng.randrange(self.p.users)
+
+    def _subscription(self, user: int) -> tuple[Ref, int]:
+        self.subscriptions += 1
+        return Ref("subscription", self.subscriptions - 1), user
+
+    def _key(self, rng: random.Random) -> str:
+        return f"hunt-{self.p.seed}-{rng.getrandbits(40):010x}"
+
+    # the kinds of round
+
+    def invoice(self, rng: random.Random) -> list[Call]:
+        if self.invoiced and rng.random() < 0.4:
+            user, period = rng.choice(self.invoiced[-8:])   # a recent one again
+        else:
+            user, period = self._user(rng), self._period()
+            self.invoiced.append((user, period))
+        width = self.width(rng)
+        calls = []
+        for lane in range(width):
+            if lane == 0 and self.slow and rng.random() < 0.5:
+                calls.append(Call("slow_invoice", {"user_id": Ref("user", user), "period": period,
+                                                   "hold_s": self.p.slow_hold_s}, ADMIN, lane))
+            else:
+                calls.append(Call("generate_invoice", {"user_id": Ref("user", user), "period": period}, ADMIN, lane))
+        return calls
+
+    def invoice_async(self, rng: random.Random) -> list[Call]:
+        user, period = self._user(rng), self._period()
+        return [Call("generate_invoice_async", {"user_id": Ref("user", user), "period": period, **self.async_test},
+                     ADMIN, lane)
+                for lane in range(self.width(rng, 1))]
+
+    def activate_same_key(self, rng: random.Random) -> list[Call]:
+        user = self._user(rng)
+        subscription, _ = self._subscription(user)
+        key, method = self._key(rng), rng.choice(PAYMENT_METHODS)
+        self.activated.append((user, subscription.index, key, method))
+        self.keys.append((user, subscription.index, key, method))
+        return [Call("activate", {"subscription_id": subscription, "key": key, "payment_method": method}, user, lane,
+                     retry=1) for lane in range(self.width(rng))]
+
+    def activate_new_key(self, rng: random.Random) -> list[Call]:
+        if not self.activated:
+            return self.activate_same_key(rng)
+        user, subscription, _, _ = rng.choice(self.activated)
+        key, method = self._key(rng), rng.choice(PAYMENT_METHODS)
+        self.keys.append((user, subscription, key, method))
+        return [Call("activate", {"subscription_id": Ref("subscription", subscription), "key": key,
+                                  "payment_method": method}, user, 0)]
+
+    def activate_other_params(self, rng: random.Random) -> list[Call]:
+        if not self.keys:
+            return self.activate_same_key(rng)
+        user, subscription, key, method = rng.choice(self.keys)
+        if rng.random() < 0.5:   # the key on the user's other, new, subscription
+            other, _ = self._subscription(user)
+            params = {"subscription_id": other, "key": key, "payment_method": method}
+        else:
+            params = {"subscription_id": Ref("subscription", subscription), "key": key,
+                      "payment_method": next(m for m in PAYMENT_METHODS if m != method)}
+        return [Call("activate", params, user, lane) for lane in range(rng.randint(1, 2))]
+
+    def activate_shared_key(self, rng: random.Random) -> list[Call]:
+        if not self.keys:
+            return self.activate_same_key(rng)
+        owner, _, key, method = rng.choice(self.keys)
+        user = (owner + 1 + rng.randrange(max(self.p.users - 1, 1))) % self.p.users
+        if user == owner:
+            return []
+        subscription, _ = self._subscription(user)
+        self.keys.append((user, subscription.index, key, method))
+        return [Call("activate", {"subscription_id": subscription, "key": key, "payment_method": method}, user, 0)]
+
+    def purchase(self, rng: random.Random) -> list[Call]:
+        if not self.events or self.sold.get(self.events - 1, 0) >= self.p.event_capacity + self.p.max_quantity:
+            self.events += 1
+        event = self.events - 1
+        calls = []
+        for lane in range(self.width(rng)):
+            quantity = rng.randint(1, self.p.max_quantity)
+            self.sold[event] = self.sold.get(event, 0) + quantity
+            calls.append(Call("purchase_ticket", {"event_id": Ref("event", event), "quantity": quantity},
+                              rng.randrange(self.p.users), lane))
+        return calls
+
+    def book(self, rng: random.Random) -> list[Call]:
+        if not self.slots or rng.random() < 0.3:
+            self.slots += 1
+        slot = self.slots - 1
+        return [Call("book_slot", {"slot_id": Ref("slot", slot)}, rng.randrange(self.p.users), lane)
+                for lane in range(self.width(rng))]
+
+    def register(self, rng: random.Random) -> list[Call]:
+        self.emails += 1
+        email = f"hunt-{self.p.seed}-{self.emails}@hunt.test"
+        password = self.credentials.password_for(self.emails)   # the profile's policy; never recorded
+        return [Call("register", {"email": email, "password": password}, ADMIN, lane)
+                for lane in range(self.width(rng))]
+
+    def read(self, rng: random.Random) -> list[Call]:
+        return [Call("list_plans", {}, self._user(rng), lane) for lane in range(self.width(rng, 1))]
+
+    def final_rounds(self, rng: random.Random) -> list[Round]:
+        """Every key again with its first parameters, each from another lane than its first use."""
+        calls = [Call("activate", {"subscription_id": Ref("subscription", sub), "key": key, "payment_method": method},
+                      user, rng.randrange(self.p.clients), "replay")
+                 for user, sub, key, method in self.keys]
+        return [Round("replay", tuple(calls[i:i + self.p.clients]), final=True)
+                for i in range(0, len(calls), self.p.clients)]
+
+
+def _refs(call: Call) -> list[Ref]:
+    found = [v for v in call.params.values() if isinstance(v, Ref)]
+    if isinstance(call.actor, int):
+        found.append(Ref("user", call.actor))
+    return found
+
+
+def _round_json(rnd: Round) -> dict[str, Any]:
+    return {"kind": rnd.kind, "final": rnd.final, "at_s": rnd.at_s, "index": rnd.index, "calls": [
+        {"operation": c.operation, "actor": c.actor, "lane": c.lane, "kind": c.kind, "retry": c.retry,
+         "params": {k: ({"ref": v.kind, "index": v.index} if isinstance(v, Ref) else v) for k, v in c.params.items()}}
+        for c in rnd.calls]}
+
+
+def _round_from(data: Mapping[str, Any]) -> Round:
+    return Round(data["kind"], tuple(
+        Call(c["operation"], {k: (Ref(v["ref"], int(v["index"])) if isinstance(v, dict) and "ref" in v else v)
+                              for k, v in c["params"].items()},
+             c["actor"], int(c["lane"]), c.get("kind", ""), int(c.get("retry", 0)))
+        for c in data["calls"]), bool(data.get("final", False)), float(data.get("at_s", 0.0)),
+        int(data.get("index", 0)))

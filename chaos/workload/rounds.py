@@ -1,0 +1,199 @@
+"""Play a generated plan on a target: make what it refers to, then release each round's calls together.
+
+The set-up (``Bound.make``) creates only what the plan refers to: its users
+(registered and logged in, each its own token), their subscriptions, and
+events and slots of the plan's capacities. The rounds then run one after
+another; the calls of a round wait at a barrier so they are really in flight
+at once, each lane on its own instance URL. A round does not wait for a call
+stuck behind a paused instance longer than ``round_timeout_s``: the next
+round starts (a revisit can take a lock that expired under its paused
+holder), and the stuck call ends when its client times out. Everything is
+bounded: the rounds by ``params.seconds``, each call by its client timeout.
+"""
+from __future__ import annotations
+
+import concurrent.futures
+import threading
+import time
+import uuid
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from chaos.history import Recorder
+from chaos.target import record
+from chaos.target.client import TargetClient
+from chaos.workload.accounts import created, register, subscribe
+from chaos.workload.generator import ADMIN, Call, Plan, Ref, Round
+
+MakeClient = Callable[[str], TargetClient]
+REGISTRATION_THREADS = 8
+ROUND_TIMEOUT_S = 3.0
+POOL_THREADS = 64
+DEFINITE = frozenset({"ok", "fail"})
+
+
+@dataclass
+class Bound:
+    """What the set-up made for one plan: the real ids and tokens behind its ``Ref``s."""
+
+    users: list[Any] = field(default_factory=list)
+    tokens: list[str] = field(default_factory=list)
+    subscriptions: list[Any] = field(default_factory=list)
+    events: list[Any] = field(default_factory=list)
+    slots: list[Any] = field(default_factory=list)
+    capacities: dict[str, dict[Any, int]] = field(default_factory=lambda: {"events": {}, "slots": {}})
+
+    @classmethod
+    def make(cls, plan: Plan, admin: TargetClient, make_client: MakeClient, setup_values: Mapping[str, Any]) -> "Bound":
+        refs = plan.refs()
+        owners = _owners(plan)
+        bound = cls()
+        prefix = f"hunt-{uuid.uuid4().hex[:8]}"   # the target's data may not have been cleared
+
+        def user(i: int) -> tuple[Any, str]:
+            with make_client(admin.base_url) as client:
+                return register(client, f"{prefix}-{i}@hunt.test")
+
+        with concurrent.futures.ThreadPoolExecutor(REGISTRATION_THREADS) as pool:
+            for user_id, token in pool.map(user, range(refs.get("user", 0))):
+                bound.users.append(user_id)
+                bound.tokens.append(token)
+
+            def subscription(j: int) -> Any:
+                with make_client(admin.base_url) as client:
+                    client.token = bound.tokens[owners[j]]
+                    return subscribe(client, dict(setup_values))
+
+            bound.subscriptions = list(pool.map(subscription, range(refs.get("subscription", 0))))
+        for _ in range(refs.get("event", 0)):
+            event = created(admin, "create_event", "event_id", capacity=plan.params.event_capacity)
+            bound.events.append(event)
+            bound.capacities["events"][event] = plan.params.event_capacity
+        for _ in range(refs.get("slot", 0)):
+            slot = created(admin, "create_slot", "slot_id", capacity=plan.params.slot_capacity)
+            bound.slots.append(slot)
+            bound.capacities["slots"][slot] = plan.params.slot_capacity
+        return bound
+
+    def value(self, ref: Ref) -> Any:
+        return {"user": self.users, "subscription": self.subscriptions, "event": self.events,
+                "slot": self.slots}[ref.kind][ref.index]
+
+    def params(self, call: Call) -> dict[str, Any]:
+        return {k: self.value(v) if isinstance(v, Ref) else v for k, v in call.params.items()}
+
+    def token(self, call: Call, admin_token: str | None) -> str | None:
+        return admin_token if call.actor == ADMIN else self.tokens[int(call.actor)]
+
+    def user_of(self, call: Call) -> Any:
+        return None if call.actor == ADMIN else self.users[int(call.actor)]
+
+
+def _owners(plan: Plan) -> dict[int, int]:
+    """Each subscription's user: the actor of the first call that names it."""
+    owners: dict[int, int] = {}
+    for rnd in plan.rounds:
+        for call in rnd.calls:
+            sub = call.params.get("subscription_id")
+            if isinstance(sub, Ref) and isinstance(call.actor, int):
+                owners.setdefault(sub.index, call.actor)
+    return owners
+
+
+@dataclass
+class Progress:
+    """What the rounds have done so far, for a live display."""
+
+    rounds: int = 0
+    operations: int = 0
+
+
+class Player:
+    """Plays a plan's rounds; one client per lane and actor, each its own session."""
+
+    def __init__(self, plan: Plan, bound: Bound, recorder: Recorder, urls: Sequence[str],
+                 make_client: MakeClient, admin_token: str | None, *,
+                 round_timeout_s: float = ROUND_TIMEOUT_S) -> None:
+        self.plan, self.bound, self.recorder = plan, bound, recorder
+        self.urls = list(urls)
+        self.make_client = make_client
+        self.admin_token = admin_token
+        self.round_timeout_s = round_timeout_s
+        self.progress = Progress()
+        self._idle: dict[tuple[str, Any], list[TargetClient]] = {}
+        self._made: list[TargetClient] = []
+        self._guard = threading.Lock()
+        # calls stuck behind a paused instance keep their thread while later rounds go on
+        self._pool = concurrent.futures.ThreadPoolExecutor(POOL_THREADS, "hunt-client")
+
+    def main(self, seconds: float) -> None:
+        """The main rounds, each at its ``at_s``; none starts after ``seconds`` (plus a round's timeout)."""
+        started = time.monotonic()
+        for rnd in (r for r in self.plan.rounds if not r.final):
+            wait = started + rnd.at_s - time.monotonic()
+            if wait > 0:
+                time.sleep(wait)
+            if time.monotonic() > started + seconds + self.round_timeout_s:
+                break
+            self._play(rnd)
+
+    def final(self) -> None:
+        """The final rounds (replays), each waited for to the end."""
+        for rnd in (r for r in self.plan.rounds if r.final):
+            self._play(rnd, wait_all=True)
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=True)
+        for client in self._made:
+            client.close()
+
+    def _play(self, rnd: Round, wait_all: bool = False) -> None:
+        barrier = threading.Barrier(len(rnd.calls)) if len(rnd.calls) > 1 else None
+        futures = [self._pool.submit(self._call, call, self.urls[(call.lane + rnd.index) % len(self.urls)], barrier)
+                   for call in rnd.calls]
+        done, _ = concurrent.futures.wait(futures, timeout=None if wait_all else self.round_timeout_s)
+        self.progress.rounds += 1
+        for future in done:   # a workload that cannot call is a broken run, never a quiet one
+            if future.exception() is not None:
+                raise future.exception()  # type: ignore[misc]
+
+    def _call(self, call: Call, url: str, barrier: threading.Barrier | None) -> None:
+        client = self._client(call, url)
+        try:
+            if barrier is not None:
+                try:
+                    barrier.wait(timeout=self.round_timeout_s)
+                except threading.BrokenBarrierError:
+                    pass
+            params = self.bound.params(call)
+            user = self.bound.user_of(call)
+            for _ in range(1 + call.retry):
+                reply = record.perform(self.recorder, f"lane_{call.lane}", client, call.operation, **params,
+                                       known={"user_id": user} if _needs_user(call, params, user) else None)
+                self.progress.operations += 1
+                if reply.outcome in DEFINITE:
+                    break
+        finally:
+            self._release(call, url, client)
+
+    def _client(self, call: Call, url: str) -> TargetClient:
+        """An idle client of ``url`` with the call's token, else a new one (its own session)."""
+        with self._guard:
+            idle = self._idle.setdefault((url, call.actor), [])
+            if idle:
+                return idle.pop()
+        client = self.make_client(url)
+        client.token = self.bound.token(call, self.admin_token)
+        with self._guard:
+            self._made.append(client)
+        return client
+
+    def _release(self, call: Call, url: str, client: TargetClient) -> None:
+        with self._guard:
+            self._idle.setdefault((url, call.actor), []).append(client)
+
+
+def _needs_user(call: Call, params: Mapping[str, Any], user: Any) -> bool:
+    """An activation records its caller (the idempotency checker scopes keys per user)."""
+    return call.operation == "activate" and user is not None and "user_id" not in params
