@@ -45,6 +45,7 @@ def main() -> None:
       chaos fault partition api_1:redis  # cut one instance off from Redis
       chaos heal --all                   # undo every fault
       chaos drill run worker-killed-mid-invoice
+      chaos hunt --budget 10m            # generated workloads under generated faults
       chaos down                         # remove the stack (by its labels)
     """
 
@@ -379,6 +380,80 @@ def run(scenarios: tuple[str, ...], api: int, workers: int, seed: int | None, un
     args += ["--chaos-keep"] if keep else []
     args += [f"--chaos-target={target_profile}"] if target_profile else []
     sys.exit(int(pytest.main(args)))
+
+
+def parse_budget(text: str) -> float:
+    """``10m``, ``90s``, ``1h`` or plain seconds; click.BadParameter for anything else."""
+    units = {"s": 1, "m": 60, "h": 3600}
+    number, unit = (text[:-1], text[-1]) if text and text[-1] in units else (text, "s")
+    try:
+        seconds = float(number) * units[unit]
+    except ValueError:
+        raise click.BadParameter(f"{text!r} is not a duration (e.g. 10m, 90s, 600)") from None
+    if seconds <= 0:
+        raise click.BadParameter(f"{text!r}: a budget must be more than 0")
+    return seconds
+
+
+@main.command()
+@click.option("--budget", default="10m", show_default=True, help="how long to hunt, shrinks included (10m, 90s)")
+@click.option("--seed", type=int, default=None, help="the first try's seed (default: random, printed)")
+@click.option("--target", "target_profile", default=None, metavar="PROFILE", help="target profile (default billing)")
+@click.option("--unsafe", default="", help="start billing with BILLING_UNSAFE=<variant> (the hunt must catch it)")
+@click.option("--api", default=3, show_default=True, type=click.IntRange(1, 16), help="api instances")
+@click.option("--workers", default=2, show_default=True, type=click.IntRange(1, 10), help="Celery workers")
+@click.option("--first", is_flag=True, help="stop at the first anomaly (once it is shrunk)")
+@click.option("--replay", "replay_file", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="run a reproduction a hunt wrote (its .json or its test_*.py), with the settings it was found on")
+@click.option("--report-dir", default="reports", show_default=True, help="where the run report goes")
+@one_line_errors
+def hunt(budget: str, seed: int | None, target_profile: str | None, unsafe: str, api: int, workers: int,
+         first: bool, replay_file: Path | None, report_dir: str) -> None:
+    """Hunt for bugs nobody planted: generated workloads under generated faults, judged by every checker.
+
+    Each try plays a seeded mix of the target's operations under a seeded
+    fault schedule. An anomaly is shrunk on the same cluster to a small
+    reproduction (JSON + a generated pytest file) in the run's report folder;
+    live progress shows tries, operations, situations reached and anomalies.
+
+    \b
+    Example:
+      chaos hunt --budget 10m                    # the safe build: expect no anomaly
+      chaos hunt --unsafe quantity_unchecked --first --seed 7
+      chaos hunt --target ./my-service.yaml --budget 30m
+      chaos hunt --replay reports/<run>/hunt/capacity_oversell_seed7.json
+    """
+    import pytest
+
+    if replay_file is not None:
+        sys.exit(int(pytest.main(replay_arguments(replay_file, report_dir))))
+    args = [str(ROOT / "scenarios" / "test_hunt.py"), "-m", "chaos", f"--chaos-api={api}", f"--chaos-workers={workers}",
+            f"--chaos-report-dir={report_dir}", f"--chaos-hunt-budget={parse_budget(budget)}", "-p", "no:cacheprovider"]
+    args += [f"--chaos-seed={seed}"] if seed is not None else []
+    args += [f"--chaos-unsafe={unsafe}"] if unsafe else []
+    args += ["--chaos-hunt-first"] if first else []
+    args += [f"--chaos-target={target_profile}"] if target_profile else []
+    sys.exit(int(pytest.main(args)))
+
+
+def replay_arguments(path: Path, report_dir: str) -> list[str]:
+    """pytest's arguments for a reproduction: its generated test, on the target and build it was found on."""
+    from chaos.hunt.reproduction import Reproduction
+
+    json_file = path if path.suffix == ".json" else path.with_name(path.stem.removeprefix("test_") + ".json")
+    test_file = json_file.with_name(f"test_{json_file.stem}.py")
+    try:
+        reproduction = Reproduction.load(json_file)
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from None
+    if not test_file.is_file():
+        raise click.UsageError(f"{test_file} is missing: a reproduction is its .json and its test_*.py side by side")
+    args = [str(test_file), f"--chaos-api={reproduction.api}", f"--chaos-workers={reproduction.workers}",
+            f"--chaos-report-dir={report_dir}", f"--chaos-seed={reproduction.seed}", "-p", "no:cacheprovider",
+            f"--rootdir={ROOT}", "-c", str(ROOT / "pytest.ini")]
+    args += [f"--chaos-unsafe={reproduction.unsafe}"] if reproduction.unsafe else []
+    args += [f"--chaos-target={reproduction.target}"] if reproduction.target not in ("", "billing") else []
+    return args
 
 
 main.add_command(drill)

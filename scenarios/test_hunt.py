@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from chaos.hunt.engine import HuntConfig, hunt, summary_lines, write_report
+from chaos.hunt.engine import HuntConfig, HuntReport, hunt, summary_lines, write_report
 from chaos.report.model import named_results
 
 pytestmark = pytest.mark.chaos
@@ -30,7 +30,8 @@ def test_a_generated_workload_under_generated_faults_shows_no_anomaly(
     reporter = pytestconfig.pluginmanager.get_plugin("terminalreporter")
     config = HuntConfig(budget_s=pytestconfig.getoption("--chaos-hunt-budget"), seed=chaos_seed,
                         stop_at_first=pytestconfig.getoption("--chaos-hunt-first"),
-                        unsafe=pytestconfig.getoption("--chaos-unsafe"), target=hunt_stage.profile.name,
+                        unsafe=pytestconfig.getoption("--chaos-unsafe"),
+                        target=pytestconfig.getoption("--chaos-target") or "billing",
                         folder=folder)
 
     def progress(event: str, details: dict) -> None:
@@ -38,14 +39,18 @@ def test_a_generated_workload_under_generated_faults_shows_no_anomaly(
             reporter.write_line(f"  hunt {event}: " + ", ".join(f"{k}={v}" for k, v in details.items()
                                                                  if k != "schedule"))
 
-    report = hunt(hunt_stage, config, progress)
-    write_report(report, folder)
+    report = HuntReport(config.seed)
+    try:
+        hunt(hunt_stage, config, progress, report)
+    finally:
+        write_report(report, folder)
+        for label, trial in report.trials:   # every try and shrink step is a page of the run report
+            run_record["scenarios"].append({
+                "name": f"{request.node.nodeid} [{label}]", "ops": trial.history,
+                "results": named_results(trial.results), "schedule": [s.describe() for s in trial.schedule],
+                "outcome": "failed" if trial.found else "passed", "duration_s": trial.seconds,
+                "note": ", ".join(trial.found)})
     verdict = record_verdict(report.result())
-    for label, trial in report.trials:   # every try and shrink step is a page of the run report
-        run_record["scenarios"].append({
-            "name": f"{request.node.nodeid} [{label}]", "ops": trial.history, "results": named_results(trial.results),
-            "schedule": [s.describe() for s in trial.schedule], "outcome": "failed" if trial.found else "passed",
-            "duration_s": trial.seconds, "note": ", ".join(trial.found)})
     for line in summary_lines(report):
         if reporter is not None:
             reporter.write_line(line)

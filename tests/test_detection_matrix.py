@@ -1,14 +1,22 @@
 """The suite is trusted only if it catches every unsafe variant: the detection matrix.
 
-For each ``BILLING_UNSAFE`` variant, the smallest scenario that catches it is
-run in its own pytest session against a cluster started with that variant;
-it must fail, and fail with the anomaly the variant causes (not with a broken
-cluster). The safe build passes the same scenarios in the ordinary
-``scenarios/`` run. Detection rates measured while building this matrix are
-in the README.
+Two columns. The catalogue: for each ``BILLING_UNSAFE`` variant the fixed
+catalogue catches, the smallest scenario that catches it is run in its own
+pytest session against a cluster started with that variant; it must fail,
+and fail with the anomaly the variant causes (not with a broken cluster).
+The six variants added with the hunt pass the whole catalogue (README).
+
+The hunt: ``scenarios/test_hunt.py`` on the variant, stopped at its first
+anomaly, must find one of the variant's checker, shrink it to at most 3 faults
+and 50 operations (or say why not), and write a generated test that fails on
+the variant; the generated tests then pass, all together, on the safe build.
+CI hunts ``HUNT_CI``; ``CHAOS_HUNT_MATRIX=all`` hunts every variant (nightly).
 """
 from __future__ import annotations
 
+import json
+import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -36,10 +44,25 @@ MATRIX = {
     "task_not_idempotent": ("scenarios/test_async_invoices.py::"
                             "test_a_worker_killed_mid_task_loses_and_doubles_nothing", "duplicate"),
 }
+# variants only a hunt catches (each passes the whole fixed catalogue)
+HUNT_ONLY = frozenset({"quantity_unchecked", "fingerprint_without_path", "sold_out_unhandled",
+                       "email_check_then_insert", "idempotency_redis_only", "idempotency_key_global"})
+# variant -> the checker whose anomaly the hunt must find
+HUNT = {"check_then_insert": "invoices", "lock_only": "invoices", "idempotency_local": "idempotency",
+        "idempotency_no_inflight": "idempotency", "oversell": "capacity", "acks_early": "async_invoices",
+        "task_not_idempotent": "async_invoices", "quantity_unchecked": "capacity",
+        "fingerprint_without_path": "idempotency", "sold_out_unhandled": "contract",
+        "email_check_then_insert": "accounts", "idempotency_redis_only": "idempotency",
+        "idempotency_key_global": "idempotency"}
+HUNT_CI = ("quantity_unchecked", "email_check_then_insert", "idempotency_key_global")
+HUNTED = sorted(HUNT) if os.environ.get("CHAOS_HUNT_MATRIX") == "all" else list(HUNT_CI)
+HUNT_BUDGET_S = 240
+MAX_FAULTS, MAX_OPERATIONS = 3, 50
 
 
-def test_every_variant_has_a_scenario_that_catches_it() -> None:
-    assert set(MATRIX) == set(VARIANTS)
+def test_every_variant_is_caught_by_the_catalogue_or_only_by_the_hunt_and_every_one_by_the_hunt() -> None:
+    assert set(MATRIX) | HUNT_ONLY == set(VARIANTS) and not set(MATRIX) & HUNT_ONLY
+    assert set(HUNT) == set(VARIANTS)
 
 
 @pytest.mark.parametrize("variant", sorted(MATRIX))
@@ -52,3 +75,43 @@ def test_the_variant_is_caught_with_its_anomaly(variant: str, tmp_path: Path) ->
     output = run.stdout + run.stderr
     assert run.returncode == 1, f"{variant} was not caught by {scenario}:\n{output[-3000:]}"
     assert f"Anomaly(kind='{anomaly}'" in output, f"{variant} failed, but not with {anomaly!r}:\n{output[-3000:]}"
+
+
+def chaos_session(*args: str, timeout_s: int = 1500) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "pytest", *args, "--chaos-api=3", "--chaos-workers=2",
+                           "-p", "no:cacheprovider", "-q", "-x"], cwd=ROOT, capture_output=True, text=True,
+                          timeout=timeout_s)
+
+
+@pytest.fixture(scope="module")
+def reproductions(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Where the hunted variants' generated tests are gathered, for one safe-build session."""
+    return tmp_path_factory.mktemp("reproductions")
+
+
+@pytest.mark.parametrize("variant", HUNTED)
+def test_the_hunt_finds_the_variant_shrinks_it_and_its_generated_test_fails_on_it(
+        variant: str, tmp_path: Path, reproductions: Path) -> None:
+    run = chaos_session("scenarios/test_hunt.py", f"--chaos-unsafe={variant}", "--chaos-hunt-first",
+                        f"--chaos-hunt-budget={HUNT_BUDGET_S}", "--chaos-seed=1", f"--chaos-report-dir={tmp_path}")
+    output = run.stdout + run.stderr
+    assert run.returncode == 1, f"the hunt did not catch {variant}:\n{output[-3000:]}"
+    report = json.loads(next(tmp_path.glob("*/hunt/hunt.json")).read_text())
+    found = report["found"][0]
+    assert found["anomaly"].split("/")[0] == HUNT[variant], f"{variant}: found {found['anomaly']}"
+    shrunk = found["shrunk"]
+    assert (shrunk["faults"] <= MAX_FAULTS and shrunk["operations"] <= MAX_OPERATIONS) or shrunk["stopped"], shrunk
+    json_file, test_file = (Path(p) for p in found["files"])
+    replayed = chaos_session(str(test_file), f"--chaos-unsafe={variant}", f"--chaos-report-dir={tmp_path}",
+                             "--rootdir", str(ROOT))
+    assert replayed.returncode == 1, f"the generated test passed on {variant}:\n{replayed.stdout[-2000:]}"
+    for path in (json_file, test_file):
+        shutil.copy(path, reproductions / path.name)
+
+
+def test_the_generated_tests_pass_on_the_safe_build(reproductions: Path, tmp_path: Path) -> None:
+    tests = sorted(reproductions.glob("test_*.py"))
+    if not tests:
+        pytest.skip("no variant was hunted in this session")
+    run = chaos_session(*map(str, tests), f"--chaos-report-dir={tmp_path}", "--rootdir", str(ROOT))
+    assert run.returncode == 0, f"a reproduction fails on the safe build:\n{(run.stdout + run.stderr)[-3000:]}"

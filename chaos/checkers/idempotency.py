@@ -27,7 +27,10 @@ running", or a replay names an invoice the final read does not hold),
 ``double_activation`` (more executions than keys: several invoice ids in
 the answers, or several new invoices), ``lost`` (a fresh activation's
 invoice is not in the final read), ``reuse_accepted`` (the key with other
-parameters succeeded), ``reuse_not_rejected`` (it was refused, definitely,
+parameters succeeded beside a success with its first parameters: the first
+parameters are those of the key's first success, since a call that failed
+or was lost may never have reached the service), ``reuse_not_rejected``
+(invoked after that first success, it was refused, definitely,
 but not as a mismatch: neither 422 nor ``idempotency_mismatch`` nor
 "still running").
 
@@ -351,8 +354,10 @@ class _Judge:
         if oks and not named and group is None:
             self.missing.append("activate does not extract invoice_id, and no final read shows the key's invoices")
         for pair in calls:
-            if pair.invoke.value.get("params") == params:
-                continue
+            if not oks or pair.invoke.value.get("params") == params:
+                continue  # a key none of whose calls succeeded may never have reached the service: no first use
+            if pair.completion.type != "ok" and pair.invoke.time < first.completion.time:
+                continue  # in flight with the first success: the service may have taken this one first
             self.reused += 1
             done = pair.completion
             reused = f"{name} reused with {pair.invoke.value.get('params')} (first {params})"

@@ -38,7 +38,7 @@ class HuntConfig:
     faults: int = 4
     overlap: bool = True
     shrink_tries: int = 30
-    shrink_s: float = 600.0
+    shrink_s: float = 300.0        # at most, once the budget is spent
     stop_at_first: bool = False
     unsafe: str = ""
     target: str = "billing"
@@ -127,11 +127,12 @@ def involved_kinds(trial: Trial, anomaly: str) -> list[str]:
     return sorted(kinds)
 
 
-def hunt(stage: Stage, config: HuntConfig, on: Event | None = None) -> HuntReport:
-    """Tries until the budget is spent (or the first anomaly, with ``stop_at_first``)."""
+def hunt(stage: Stage, config: HuntConfig, on: Event | None = None, report: HuntReport | None = None) -> HuntReport:
+    """Tries until the budget is spent (or the first anomaly, with ``stop_at_first``). ``report``: fill this
+    one (a caller that must show what was done even when a try breaks passes its own)."""
     emit = on or (lambda _event, _details: None)
     began = time.monotonic()
-    report = HuntReport(config.seed)
+    report = report if report is not None else HuntReport(config.seed)
     known: set[str] = set()
     i = 0
     while time.monotonic() - began < config.budget_s:
@@ -146,7 +147,8 @@ def hunt(stage: Stage, config: HuntConfig, on: Event | None = None) -> HuntRepor
         for name, count in trial.evidence.items():
             report.evidence[name] = report.evidence.get(name, 0) + count
         report.tries.append({"seed": seed, "operations": trial.operations, "faults": len(schedule),
-                             "seconds": round(trial.seconds, 1), "found": trial.found})
+                             "seconds": round(trial.seconds, 1), "judge_s": round(trial.judge_s, 4),
+                             "found": trial.found})
         emit("tried", {"n": i, "seed": seed, "operations": trial.operations, "found": trial.found,
                        "seconds": trial.seconds, "reached": sum(1 for n in trial.evidence.values() if n),
                        "situations": len(trial.evidence)})
@@ -154,20 +156,27 @@ def hunt(stage: Stage, config: HuntConfig, on: Event | None = None) -> HuntRepor
         for anomaly in new[:1]:   # one shrink per try: the others may show again, smaller, later
             known.add(anomaly)
             report.found.append(_keep(stage, config, Found(anomaly, seed, time.monotonic() - began, trial),
-                                      emit, report.trials))
+                                      emit, report.trials, began))
         known.update(new)
         if new and config.stop_at_first:
             break
+        report.seconds = time.monotonic() - began
     report.seconds = time.monotonic() - began
     return report
 
 
-def _keep(stage: Stage, config: HuntConfig, found: Found, emit: Event, trials: list[tuple[str, Trial]]) -> Found:
+def _keep(stage: Stage, config: HuntConfig, found: Found, emit: Event, trials: list[tuple[str, Trial]],
+          began: float) -> Found:
     emit("found", {"anomaly": found.anomaly, "seed": found.seed, "after_s": found.after_s})
     last: list[Trial] = []
 
     def still_fails(plan: Plan, schedule: Schedule) -> bool:
-        trial = run_trial(stage, plan, schedule)
+        try:
+            trial = run_trial(stage, plan, schedule)
+        except Exception as exc:  # noqa: BLE001 - a try that broke shows nothing; the shrink goes on
+            emit("shrink", {"operations": plan.operations, "faults": len(schedule), "kept": False,
+                            "error": f"{type(exc).__name__}: {exc}"[:200]})
+            return False
         shows = trial.shows({found.anomaly})
         trials.append((f"shrink {found.anomaly} #{sum(1 for n, _ in trials if n.startswith('shrink')) + 1}: "
                        f"{plan.operations} operations, {len(schedule)} faults, "
@@ -178,7 +187,9 @@ def _keep(stage: Stage, config: HuntConfig, found: Found, emit: Event, trials: l
             last[:] = [trial]
         return shows
 
-    shrinker = Shrinker(still_fails, max_tries=config.shrink_tries, deadline=time.monotonic() + config.shrink_s)
+    # the budget covers the shrinks; one found late still gets some time (at most half the budget)
+    deadline = max(began + config.budget_s, time.monotonic() + min(config.shrink_s, config.budget_s / 2))
+    shrinker = Shrinker(still_fails, max_tries=config.shrink_tries, deadline=deadline)
     found.shrunk = shrinker.shrink(found.trial.plan, found.trial.schedule, involved_kinds(found.trial, found.anomaly))
     found.confirmed = bool(last) or not found.shrunk.steps or not any(s.kept for s in found.shrunk.steps)
     reproduction = Reproduction(found.anomaly, found.seed, found.shrunk.plan, found.shrunk.schedule,

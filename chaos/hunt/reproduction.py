@@ -58,7 +58,7 @@ class Reproduction:
             raise ValueError(f"{path}: not a reproduction ({exc})") from None
         try:
             return cls.from_json(data)
-        except (KeyError, TypeError, ValueError) as exc:
+        except (AttributeError, KeyError, TypeError, ValueError) as exc:   # AttributeError: not an object
             raise ValueError(f"{path}: not a reproduction ({exc})") from None
 
     def write(self, folder: Path, name: str) -> tuple[Path, Path]:

@@ -10,7 +10,9 @@ In the order that cuts most per try:
 2. no faults at all, else delta debugging over the schedule (Zeller's ddmin);
 3. delta debugging over the main rounds;
 4. narrower rounds (fewer clients in flight together);
-5. replays only of keys still used.
+5. replays only of keys still used;
+
+and once no fault is left, the rounds back to back (each try is then quicker).
 
 Pure: ``still_fails`` does the running, so the logic is tested without Docker.
 """
@@ -25,6 +27,7 @@ from chaos.nemesis.schedule import Schedule
 from chaos.workload.generator import Plan
 
 T = TypeVar("T")
+BACK_TO_BACK_S = 0.25
 StillFails = Callable[[Plan, Schedule], bool]
 
 
@@ -75,6 +78,8 @@ class Shrinker:
                 first = False
                 self._kinds()
                 self._faults()
+                if not self.best.schedule:   # no fault left to meet: the rounds need not wait for one
+                    self._try_plan(_back_to_back(self.best.plan), "rounds back to back")
                 self._rounds()
                 self._width()
                 self._try_plan(_used_replays(self.best.plan), "replays of used keys only")
@@ -134,12 +139,22 @@ class Shrinker:
         return kept
 
 
-def _size(s: Shrunk) -> tuple[int, int, int]:
-    return (len(s.schedule), s.plan.operations, len(s.plan.rounds))
+def _size(s: Shrunk) -> tuple[int, int, int, float]:
+    """Fewer faults first, then fewer operations, fewer rounds, a shorter main phase."""
+    last = max((r.at_s for r in s.plan.rounds if not r.final), default=0.0)
+    return (len(s.schedule), s.plan.operations, len(s.plan.rounds), last)
 
 
 def _only_kinds(plan: Plan, kinds: set[str]) -> Plan:
     return plan.with_rounds(r for r in plan.rounds if r.kind in kinds or (r.final and "replay" in kinds))
+
+
+def _back_to_back(plan: Plan, gap_s: float = BACK_TO_BACK_S) -> Plan:
+    main = [r for r in plan.rounds if not r.final]
+    if all(abs(r.at_s - i * gap_s) < 1e-6 for i, r in enumerate(main)):
+        return plan
+    timed = iter(range(len(main)))
+    return plan.with_rounds(r if r.final else replace(r, at_s=round(next(timed) * gap_s, 3)) for r in plan.rounds)
 
 
 def _narrow(plan: Plan, width: int) -> Plan:
@@ -155,28 +170,37 @@ def _used_replays(plan: Plan) -> Plan:
 
 def ddmin(items: Sequence[T], fails: Callable[[Sequence[T]], bool]) -> Sequence[T]:
     """Zeller's delta debugging: a 1-minimal subsequence of ``items`` for which ``fails`` holds
-    (``fails(items)`` is taken as known). ``fails`` may raise to stop early."""
-    items = list(items)
+    (``fails(items)`` is taken as known); no subsequence is asked twice. ``fails`` may raise to stop early."""
+    whole = list(items)
+    known: dict[tuple[int, ...], bool] = {}
+
+    def tried(indexes: list[int]) -> bool:   # each subset is run once: a run is a whole trial
+        key = tuple(indexes)
+        if key not in known:
+            known[key] = fails([whole[i] for i in indexes])
+        return known[key]
+
+    items = list(range(len(whole)))
     n = 2
     while len(items) >= 2:
         chunk = max(1, len(items) // n)
         parts = [items[i:i + chunk] for i in range(0, len(items), chunk)]
         reduced = False
         for part in parts:
-            if fails(part):
+            if tried(part):
                 items, n, reduced = part, 2, True
                 break
         if not reduced:
             for i in range(len(parts)):
                 rest = [x for j, p in enumerate(parts) if j != i for x in p]
-                if fails(rest):
+                if tried(rest):
                     items, n, reduced = rest, max(n - 1, 2), True
                     break
         if not reduced:
             if n >= len(items):
                 break
             n = min(len(items), n * 2)
-    return items
+    return [whole[i] for i in items]
 
 
 def describe_steps(steps: Sequence[ShrinkStep]) -> list[dict[str, object]]:

@@ -56,6 +56,7 @@ class Trial:
     results: list[Result]
     seconds: float
     note: str = ""
+    judge_s: float = 0.0          # how long the checkers took (benchmarks: operations judged per second)
     found: list[str] = field(init=False)
     evidence: dict[str, int] = field(init=False)
 
@@ -98,7 +99,9 @@ def run_trial(stage: Stage, plan: Plan, schedule: Schedule, *, recorder: Recorde
         player.close()
     final = Final(_read(lambda: final_invoices(stage.admin, bound.users)), _capacity(stage.admin, bound))
     history = recorder.snapshot()
-    return Trial(plan, schedule, history, judge(stage.profile, history, final), time.monotonic() - started, note)
+    judging = time.perf_counter()
+    results = judge(stage.profile, history, final)
+    return Trial(plan, schedule, history, results, time.monotonic() - started, note, time.perf_counter() - judging)
 
 
 def _has_final(plan: Plan) -> bool:

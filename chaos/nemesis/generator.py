@@ -71,7 +71,9 @@ def generate(seed: int, topology: Topology, *, total_s: float, faults: int, over
         if overlap or not steps:
             at = rng.uniform(0.0, max(total_s - duration, 0.0))
         else:
-            at = min(steps[-1].at_s + steps[-1].duration_s + rng.uniform(0.5, 2.0), max(total_s - duration, 0.0))
+            at = steps[-1].at_s + steps[-1].duration_s + rng.uniform(0.5, 2.0)
+            if at + duration > total_s:
+                continue   # no room after the last step; moving it earlier would overlap that step
         step = Step(round(at, 3), round(duration, 3), fault)
         if any(s.fault.target == fault.target and _overlaps(s, step) for s in steps):
             continue

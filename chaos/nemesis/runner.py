@@ -40,17 +40,19 @@ class Nemesis:
         """Play the schedule in a background thread, starting now. Steps may overlap: each starts at its
         offset and stops when its own window ends, whatever else is running."""
         started = time.monotonic()
+        # at one instant a stop goes before a start (order 0, 1), but a step with no window stops after
+        # its own start (order 2), not before it (which left it running until heal)
         events = sorted([(s.at_s, 1, i, s) for i, s in enumerate(schedule)] +
-                        [(s.at_s + s.duration_s, 0, i, s) for i, s in enumerate(schedule)],
-                        key=lambda e: (e[0], e[1], e[2]))   # at one instant a stop goes before a start
+                        [(s.at_s + s.duration_s, 0 if s.duration_s > 0 else 2, i, s) for i, s in enumerate(schedule)],
+                        key=lambda e: (e[0], e[1], e[2]))
 
         def play() -> None:
             begun: set[int] = set()
             try:
-                for at, is_start, index, step in events:
+                for at, order, index, step in events:
                     if self._cancel.wait(max(0.0, started + at - time.monotonic())):
                         return
-                    if is_start:
+                    if order == 1:   # a start
                         self.start_fault(step.fault)
                         begun.add(index)
                     elif index in begun and step.fault in self.active:

@@ -281,8 +281,8 @@ class _State:
             return self.activate_same_key(rng)
         owner, _, key, method = rng.choice(self.keys)
         user = (owner + 1 + rng.randrange(max(self.p.users - 1, 1))) % self.p.users
-        if user == owner:
-            return []
+        if user == owner or any(u == user and k == key for u, _, k, _ in self.keys):
+            return []   # not another user's key for this user: it used the key already
         subscription, _ = self._subscription(user)
         self.keys.append((user, subscription.index, key, method))
         return [Call("activate", {"subscription_id": subscription, "key": key, "payment_method": method}, user, 0)]
@@ -318,9 +318,10 @@ class _State:
 
     def final_rounds(self, rng: random.Random) -> list[Round]:
         """Every key again with its first parameters, each from another lane than its first use."""
+        offset = rng.randrange(self.p.clients)   # another lane (so another instance) than the first use
         calls = [Call("activate", {"subscription_id": Ref("subscription", sub), "key": key, "payment_method": method},
-                      user, rng.randrange(self.p.clients), "replay")
-                 for user, sub, key, method in self.keys]
+                      user, (i + offset) % self.p.clients, "replay")
+                 for i, (user, sub, key, method) in enumerate(self.keys)]
         return [Round("replay", tuple(calls[i:i + self.p.clients]), final=True)
                 for i in range(0, len(calls), self.p.clients)]
 

@@ -61,6 +61,8 @@ class Bound:
                 bound.tokens.append(token)
 
             def subscription(j: int) -> Any:
+                if j not in owners:
+                    return None   # no call of a shrunk plan names it any more
                 with make_client(admin.base_url) as client:
                     client.token = bound.tokens[owners[j]]
                     return subscribe(client, dict(setup_values))
@@ -123,6 +125,7 @@ class Player:
         self.progress = Progress()
         self._idle: dict[tuple[str, Any], list[TargetClient]] = {}
         self._made: list[TargetClient] = []
+        self._busy: set[str] = set()
         self._guard = threading.Lock()
         # calls stuck behind a paused instance keep their thread while later rounds go on
         self._pool = concurrent.futures.ThreadPoolExecutor(POOL_THREADS, "hunt-client")
@@ -168,14 +171,30 @@ class Player:
                     pass
             params = self.bound.params(call)
             user = self.bound.user_of(call)
-            for _ in range(1 + call.retry):
-                reply = record.perform(self.recorder, f"lane_{call.lane}", client, call.operation, **params,
-                                       known={"user_id": user} if _needs_user(call, params, user) else None)
-                self.progress.operations += 1
-                if reply.outcome in DEFINITE:
-                    break
+            process = self._process(call.lane)
+            try:
+                for _ in range(1 + call.retry):
+                    reply = record.perform(self.recorder, process, client, call.operation, **params,
+                                           known={"user_id": user} if _needs_user(call, params, user) else None)
+                    self.progress.operations += 1
+                    if reply.outcome in DEFINITE:
+                        break
+            finally:
+                with self._guard:
+                    self._busy.discard(process)
         finally:
             self._release(call, url, client)
+
+    def _process(self, lane: int) -> str:
+        """The lane's name, or a new one while an earlier call of the lane is still in flight (stuck behind a
+        pause): a process has one call in flight at a time, or a history cannot pair its completions."""
+        with self._guard:
+            name, n = f"lane_{lane}", 1
+            while name in self._busy:
+                n += 1
+                name = f"lane_{lane}.{n}"
+            self._busy.add(name)
+            return name
 
     def _client(self, call: Call, url: str) -> TargetClient:
         """An idle client of ``url`` with the call's token, else a new one (its own session)."""

@@ -203,6 +203,17 @@ def test_the_keys_parameters_are_those_of_its_first_execution_not_its_first_call
     assert kinds(idempotency.check(history, {5: [activation_invoice()]})) == []
 
 
+def test_a_key_whose_first_call_never_reached_the_service_is_first_used_by_its_next_call() -> None:
+    """Found by a hunt on the safe build: the first call with a key got 503 (Redis cut off before the key was
+    claimed), the next one, with another payment method, was the key's real first use and was refused for a
+    business reason (already active); a replay with the lost call's parameters then got 422. No anomaly."""
+    history = sequential([activate("info", method="invoice", status=503, error="redis_unavailable"),
+                          activate("fail", status=409, error="subscription_not_pending"),
+                          activate("fail", method="invoice", status=422, error="idempotency_mismatch")])
+    result = idempotency.check(history, {5: [activation_invoice()]}, claims=["reuse_refused"])
+    assert kinds(result) == [] and result.valid == "unknown"
+
+
 def test_keys_are_per_subscription_and_calls_without_a_key_are_not_judged() -> None:
     history = sequential([activate("ok", BODY, key="k", subscription=5),
                           activate("ok", {**BODY, "subscription_id": 6, "invoice_id": 2}, key="k", subscription=6),
