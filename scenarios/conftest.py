@@ -22,7 +22,7 @@ from chaos.checkers import invoices as invoice_checker
 from chaos.history import nemesis_windows
 from chaos.target.client import TargetClient
 from chaos.target.model import TargetProfile
-from chaos.workload.accounts import billable, final_invoices, register, subscribe
+from chaos.workload.accounts import billable, register, subscribe
 from chaos.workload.operations import Operation
 from chaos.workload.runner import Client
 

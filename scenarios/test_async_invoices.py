@@ -13,7 +13,8 @@ from chaos.nemesis.process_faults import Kill
 from chaos.target.client import Reply, TargetClient
 from chaos.workload import operations as ops
 from chaos.workload.runner import run_clients
-from scenarios.conftest import explain, final_invoices, spread
+from chaos.workload.accounts import final_invoices
+from scenarios.conftest import explain, spread
 
 # Every scenario here submits async invoices and waits for the workers; the kinds of fault are per scenario.
 pytestmark = [pytest.mark.chaos, pytest.mark.needs(operations=["generate_invoice_async", "task_status"],

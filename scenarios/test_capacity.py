@@ -1,8 +1,6 @@
 """Tickets sold <= capacity and bookings <= slot capacity; counters equal rows, under database latency."""
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 
 from chaos.checkers import capacity as capacity_checker

@@ -17,7 +17,8 @@ from chaos.nemesis.link_faults import Toxic
 from chaos.target.client import TargetClient
 from chaos.workload import operations as ops
 from chaos.workload.runner import perform, run_clients
-from scenarios.conftest import explain, final_invoices, register, spread, subscribe
+from chaos.workload.accounts import final_invoices, register, subscribe
+from scenarios.conftest import explain, spread
 
 pytestmark = pytest.mark.chaos
 SUBSCRIBER = ["register", "login", "subscribe", "activate"]  # what subscribed_user and the activations call

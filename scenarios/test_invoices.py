@@ -15,7 +15,8 @@ from chaos.nemesis.process_faults import Pause
 from chaos.nemesis.schedule import random_schedule, to_json
 from chaos.workload import operations as ops
 from chaos.workload.runner import Client, perform, run_clients
-from scenarios.conftest import explain, final_invoices, invoices_verdict, spread
+from chaos.workload.accounts import final_invoices
+from scenarios.conftest import explain, invoices_verdict, spread
 
 pytestmark = pytest.mark.chaos
 

@@ -13,7 +13,8 @@ from chaos.nemesis.link_faults import Partition, latency
 from chaos.nemesis.process_faults import Scale
 from chaos.workload import operations as ops
 from chaos.workload.runner import run_clients
-from scenarios.conftest import explain, final_invoices, invoices_verdict, spread
+from chaos.workload.accounts import final_invoices
+from scenarios.conftest import explain, invoices_verdict, spread
 
 pytestmark = pytest.mark.chaos
 

@@ -569,5 +569,70 @@ class Activations(Workload):
                                        reads_by="subscription")}
 
 
+class Mixed(Workload):
+    """The hunt's generated mix (chaos.workload.generator) as a drill's background load: every kind of
+    round the target offers, paced over ``seconds``, its replays once the load is over, judged by every
+    checker the hunt uses. One generator drives the hunts, the catalogue's hunt and this drill load."""
+
+    kind = "mixed"
+    summary = "the hunt's generated mix: invoices, activations, purchases, bookings, sign-ups, paced and replayed"
+    params = (Param("clients", int, 4, "calls released together per round, over the api instances"),
+              Param("seconds", float, 30, "how long the rounds are paced over"),
+              Param("rounds", int, 40, "rounds of calls"),
+              Param("users", int, 6, "new users the rounds act as"))
+
+    def setup(self) -> str:
+        from chaos.target.setup import resolve
+        from chaos.workload.generator import WorkloadParams, generate
+        from chaos.workload.rounds import Bound
+
+        self.profile = load_profile(DEFAULT_PROFILE)
+        self.target_admin = target_client(self.context.cluster.lb_url, self.admin.token)
+        params = WorkloadParams(seed=self.context.seed, rounds=int(self.values["rounds"]),
+                                clients=int(self.values["clients"]), users=int(self.values["users"]),
+                                seconds=float(self.values["seconds"]))
+        self.plan = generate(params, self.profile)
+        self.bound = Bound.make(self.plan, self.target_admin, target_client, resolve(self.target_admin))
+        return (f"{self.plan.operations} calls in {len(self.plan.rounds)} rounds ({', '.join(self.plan.kinds)}) "
+                f"for {len(self.bound.users)} new users")
+
+    def clients(self) -> list[Client]:
+        return []   # the rounds' player makes one client per lane and actor
+
+    def run(self, clients: list[Client]) -> None:
+        from chaos.workload.rounds import Player
+
+        self.player = Player(self.plan, self.bound, self.context.recorder,
+                             [url for _, url in self.instance_urls()], target_client, self.admin.token)
+        self.player.main(float(self.values["seconds"]) + MAX_EXTENSION_S)
+        self.processes.update(op.process for op in self.context.recorder.snapshot() if op.process.startswith("lane_"))
+
+    def after_wait(self) -> str:
+        if not hasattr(self, "player"):
+            return ""
+        time.sleep(self.plan.params.replay_after_s)
+        try:
+            self.player.final()
+        finally:
+            self.player.close()
+        self.processes.update(op.process for op in self.context.recorder.snapshot() if op.process.startswith("lane_"))
+        return f"; {sum(len(r.calls) for r in self.plan.rounds if r.final)} replays of the keys used"
+
+    def final_reads(self) -> Any:
+        from chaos.hunt.judge import Final
+        from chaos.workload.accounts import final_invoices as read_invoices
+        from chaos.workload.accounts import final_read
+
+        return Final(read_invoices(self.target_admin, self.bound.users),
+                     {"events": {e: final_read(self.target_admin, "event", event_id=e) for e in self.bound.events},
+                      "slots": {s: final_read(self.target_admin, "slot", slot_id=s) for s in self.bound.slots}})
+
+    def checks(self, history: Sequence[Op], final: Any) -> dict[str, Check]:
+        from chaos.hunt.judge import judge
+
+        results = judge(self.profile, history, final)
+        return {r.checker: (lambda r=r: r) for r in results}
+
+
 WORKLOADS: Mapping[str, type[Workload]] = {w.kind: w for w in (
-    Invoices, AsyncInvoices, Tickets, LockContention, Reads, Pool, Activations)}
+    Invoices, AsyncInvoices, Tickets, LockContention, Reads, Pool, Activations, Mixed)}

@@ -520,7 +520,7 @@ def test_workload_parameters_are_typed_and_checked() -> None:
     with pytest.raises(WorkloadError, match="workload pool takes seconds= .* not 'clients=2'"):
         WORKLOADS["pool"].parse_params(["clients=2"])
     assert set(WORKLOADS) == {"invoices", "async-invoices", "tickets", "lock-contention", "reads", "pool",
-                              "activations"}
+                              "activations", "mixed"}
 
 
 def test_paced_operations_stop_at_the_deadline_and_reading_time_extends_it() -> None:

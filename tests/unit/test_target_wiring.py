@@ -32,7 +32,8 @@ from chaos.target.model import Containerised, Running
 from chaos.target.needs import Needs, unmet
 from chaos.workload import operations as ops
 from chaos.workload.runner import Client, perform, run_clients
-from fixtures.targets import clear_data, profile_for
+from chaos.cluster.reset import clear_data
+from fixtures.targets import profile_for
 from tests.target_service import PROFILE as SERVICE_PROFILE
 from tests.target_service.fixtures import admin, service  # noqa: F401 (fixtures)
 
