@@ -50,6 +50,9 @@ class TargetClient(SessionClient):
         except requests.RequestException as exc:
             return failed(self.profile, operation, exc, time.perf_counter() - started)
         latency = time.perf_counter() - started
+        cut = _cut(response)
+        if cut is not None:  # the status line came, the rest of the answer did not: no answer to read
+            return failed(self.profile, operation, cut, latency)
         try:
             body: Any = response.json()
         except ValueError:
@@ -74,3 +77,21 @@ class TargetClient(SessionClient):
 
     def __repr__(self) -> str:
         return f"TargetClient({self.profile.name!r}, {self.base_url!r})"
+
+
+class AnswerCut(requests.RequestException):
+    """An answer cut short: its headers end without a Content-Type, or its body is shorter than its
+    Content-Length (a connection closed mid-answer, as Toxiproxy's ``limit_data`` does). http.client
+    returns such an answer as if it were whole; reading its status as the outcome would take a
+    refusal without its code, or a success without its values, for the service's answer."""
+
+
+def _cut(response: requests.Response) -> AnswerCut | None:
+    if response.status_code in (204, 304) or response.request.method == "HEAD":
+        return None
+    if "Content-Type" not in response.headers:
+        return AnswerCut(f"{response.status_code} answer without a Content-Type (headers cut)")
+    length = response.headers.get("Content-Length")
+    if length is not None and length.isdigit() and int(length) != len(response.content):
+        return AnswerCut(f"{response.status_code} answer of {len(response.content)} of its {length} bytes")
+    return None

@@ -149,3 +149,18 @@ def test_every_other_drill_runs_unattended_to_a_safe_verdict(name: str, tmp_path
     assert all(result["valid"] is True for result in results_of(report).values()), results_of(report)
     status = status_after_a_drill()
     assert "api_3" in status and "api_4" not in status  # a drill that scaled puts the scale back
+
+
+def test_a_mixed_day_of_generated_calls_survives_a_frozen_instance(tmp_path: Path, cli_stack: None) -> None:
+    """The drills' ``mixed`` workload is the hunt's generator: it must drive the stack and be judged by every
+    checker without one anomaly (a situation the day did not reach may be "not exercised")."""
+    process = subprocess.run([CHAOS, "drill", "run", "a-mixed-day", "--auto", "--yes", "--report-dir", str(tmp_path)],
+                             cwd=ROOT, env=environment(), capture_output=True, text=True, timeout=START_S,
+                             stdin=subprocess.DEVNULL)
+    out = process.stdout
+    assert "verdict: UNSAFE" not in out and "→ mixed:" in out, out + process.stderr
+    report = Path(next(line for line in out.splitlines() if line.startswith("report: ")).split(" ", 1)[1])
+    results = results_of(report)
+    assert {"invoices", "idempotency", "capacity", "contract"} <= set(results), results
+    assert all(not result["anomalies"] for result in results.values()), results
+    assert summary_of(report)["scenarios"][0]["operations"]["ok"] > 20, summary_of(report)

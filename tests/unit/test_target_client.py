@@ -312,3 +312,41 @@ def test_check_calls_each_mapped_operation_once(service) -> None:
     assert {name for name, row in rows.items() if row.state == "lacked"} == set(profile.lacks)
     assert "invoices: 2 items" in rows["list_invoices"].detail  # the activation's bill and the generated one
     assert "NOT FOUND" not in format_table(list(rows.values()))
+
+
+class Cut(requests.adapters.BaseAdapter):
+    """Answers as http.client returns an answer whose connection closed early (Toxiproxy's limit_data)."""
+
+    def __init__(self, status: int, content: bytes, headers: dict[str, str]) -> None:
+        super().__init__()
+        self.status, self.content, self.headers = status, content, headers
+
+    def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:
+        response = requests.Response()
+        response.status_code, response._content, response.request = self.status, self.content, request
+        response.headers.update(self.headers)
+        return response
+
+    def close(self) -> None:
+        pass
+
+
+@pytest.mark.parametrize("status, content, headers", [
+    (200, b"", {}),                                                     # the headers were cut
+    (409, b"", {"Server": "gunicorn"}),                                 # a refusal without its code
+    (200, b'{"subscription_id": 5, "sta', {"Content-Type": "application/json", "Content-Length": "61"}),
+])
+def test_an_answer_cut_short_is_no_answer_an_unknown_outcome_for_a_write(status, content, headers) -> None:
+    client = TargetClient(load_profile(DEFAULT_PROFILE), "http://127.0.0.1:1", "tok")
+    client.session.mount("http://", Cut(status, content, headers))
+    reply = client.call("activate", subscription_id=5, key="k")
+    assert reply.outcome == "info" and reply.error == "AnswerCut" and reply.status is None
+
+
+def test_a_whole_answer_is_read_as_it_came() -> None:
+    client = TargetClient(load_profile(DEFAULT_PROFILE), "http://127.0.0.1:1", "tok")
+    body = b'{"error": "idempotency_in_flight", "message": "still running"}'
+    client.session.mount("http://", Cut(409, body, {"Content-Type": "application/json",
+                                                   "Content-Length": str(len(body))}))
+    reply = client.call("activate", subscription_id=5, key="k")
+    assert reply.outcome == "fail" and reply.status == 409 and reply.error == "idempotency_in_flight"
