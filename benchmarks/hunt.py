@@ -54,7 +54,7 @@ def row(variant: str, report: dict[str, Any]) -> list[str]:
                 f"{reached}/{len(report['evidence'])} situations", rate]
     first = report["found"][0]
     shrunk = first.get("shrunk") or {}
-    return [variant, first["anomaly"], f"{first['after_s']:.0f} s", f"{first['operations']} ops, {first['faults']} faults",
+    return [variant or "safe", first["anomaly"], f"{first['after_s']:.0f} s", f"{first['operations']} ops, {first['faults']} faults",
             f"{shrunk.get('operations', '?')} ops, {shrunk.get('faults', '?')} faults",
             f"{shrunk.get('tries', 0)} tries, {shrunk.get('seconds', 0):.0f} s", shrunk.get("stopped", ""), rate]
 

@@ -317,7 +317,8 @@ class _State:
         return [Call("list_plans", {}, self._user(rng), lane) for lane in range(self.width(rng, 1))]
 
     def final_rounds(self, rng: random.Random) -> list[Round]:
-        """Every key again with its first parameters, each from another lane than its first use."""
+        """Every key again with its first parameters, the lanes turned by a seeded offset (a replay may
+        meet another instance than the key's first use: the instance is the lane turned by the round)."""
         offset = rng.randrange(self.p.clients)   # another lane (so another instance) than the first use
         calls = [Call("activate", {"subscription_id": Ref("subscription", sub), "key": key, "payment_method": method},
                       user, (i + offset) % self.p.clients, "replay")
