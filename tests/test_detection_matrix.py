@@ -104,7 +104,8 @@ def test_the_hunt_finds_the_variant_shrinks_it_and_its_generated_test_fails_on_i
     json_file, test_file = (Path(p) for p in found["files"])
     replayed = chaos_session(str(test_file), f"--chaos-unsafe={variant}", f"--chaos-report-dir={tmp_path}",
                              "--rootdir", str(ROOT))
-    assert replayed.returncode == 1, f"the generated test passed on {variant}:\n{replayed.stdout[-2000:]}"
+    assert replayed.returncode == 1 and f"{found['anomaly']} in attempt" in replayed.stdout, \
+        f"the generated test did not fail on {variant} with {found['anomaly']}:\n{replayed.stdout[-2000:]}"
     for path in (json_file, test_file):
         shutil.copy(path, reproductions / path.name)
 
