@@ -80,8 +80,9 @@ class TargetClient(SessionClient):
 
 
 class AnswerCut(requests.RequestException):
-    """An answer cut short: its headers end without a Content-Type, or its body is shorter than its
-    Content-Length (a connection closed mid-answer, as Toxiproxy's ``limit_data`` does). http.client
+    """An answer cut short: its headers end without a Content-Type, its body is shorter than its
+    Content-Length, or it says JSON and is not (a connection closed mid-answer, as Toxiproxy's
+    ``limit_data`` does). http.client
     returns such an answer as if it were whole; reading its status as the outcome would take a
     refusal without its code, or a success without its values, for the service's answer."""
 
@@ -94,4 +95,9 @@ def _cut(response: requests.Response) -> AnswerCut | None:
     length = response.headers.get("Content-Length")
     if length is not None and length.isdigit() and int(length) != len(response.content):
         return AnswerCut(f"{response.status_code} answer of {len(response.content)} of its {length} bytes")
+    if "json" in response.headers["Content-Type"]:
+        try:
+            response.json()
+        except ValueError:   # cut before its Content-Length came: what came is not the JSON it says it is
+            return AnswerCut(f"{response.status_code} answer whose JSON body is cut ({len(response.content)} bytes)")
     return None
