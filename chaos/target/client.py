@@ -80,8 +80,8 @@ class TargetClient(SessionClient):
 
 
 class AnswerCut(requests.RequestException):
-    """An answer cut short: its headers end without a Content-Type, its body is shorter than its
-    Content-Length, or it says JSON and is not (a connection closed mid-answer, as Toxiproxy's
+    """An answer cut short: its headers end without a Content-Type or without a length (neither
+    Content-Length nor chunked), its body is shorter than its Content-Length, or it says JSON and is not (a connection closed mid-answer, as Toxiproxy's
     ``limit_data`` does). http.client
     returns such an answer as if it were whole; reading its status as the outcome would take a
     refusal without its code, or a success without its values, for the service's answer."""
@@ -93,6 +93,8 @@ def _cut(response: requests.Response) -> AnswerCut | None:
     if "Content-Type" not in response.headers:
         return AnswerCut(f"{response.status_code} answer without a Content-Type (headers cut)")
     length = response.headers.get("Content-Length")
+    if length is None and "chunked" not in response.headers.get("Transfer-Encoding", "").lower():
+        return AnswerCut(f"{response.status_code} answer without a length (headers cut)")
     if length is not None and length.isdigit() and int(length) != len(response.content):
         return AnswerCut(f"{response.status_code} answer of {len(response.content)} of its {length} bytes")
     if "json" in response.headers["Content-Type"]:

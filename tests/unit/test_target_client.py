@@ -336,6 +336,7 @@ class Cut(requests.adapters.BaseAdapter):
     (409, b"", {"Server": "gunicorn"}),                                 # a refusal without its code
     (200, b'{"subscription_id": 5, "sta', {"Content-Type": "application/json", "Content-Length": "61"}),
     (200, b"", {"Content-Type": "application/json"}),                  # cut before its Content-Length
+    (409, b"", {"Content-Type": "applicat"}),                          # cut inside the Content-Type
 ])
 def test_an_answer_cut_short_is_no_answer_an_unknown_outcome_for_a_write(status, content, headers) -> None:
     client = TargetClient(load_profile(DEFAULT_PROFILE), "http://127.0.0.1:1", "tok")
