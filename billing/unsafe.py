@@ -24,6 +24,7 @@ class Protection(Enum):
     SOLD_OUT_ANSWER = "sold out decided by the conditional update and answered 409 sold_out"
     FINGERPRINT_PATH = "idempotency fingerprint covers the request path"
     EMAIL_UNIQUE = "unique constraint on users.email"
+    EMAIL_CASE = "emails compared in one case (lower-cased when stored and looked up)"
     IDEMPOTENCY_DURABLE = "idempotency records backed by the database"
     IDEMPOTENCY_SCOPE = "idempotency keys scoped to their user"
 
@@ -78,6 +79,10 @@ VARIANTS: dict[str, tuple[frozenset[Protection], str]] = {
                                "3: every replay returns the first outcome, even after Redis forgets the key"),
     # Keys looked up by the key alone, as if clients made them globally unique:
     # one user's key blocks or answers for another user's.
+    # The email is stored as typed: the unique constraint is case-sensitive, so
+    # Ann@shop.test and ann@shop.test are two accounts for one mailbox.
+    "email_case_sensitive": (frozenset({P.EMAIL_CASE}),
+                             "contract: one account per email, whatever its case"),
     "idempotency_key_global": (frozenset({P.IDEMPOTENCY_SCOPE}),
                                "contract: a key is its user's own; another user's first use of it runs"),
 }

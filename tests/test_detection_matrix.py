@@ -4,7 +4,8 @@ Two columns. The catalogue: for each ``BILLING_UNSAFE`` variant the fixed
 catalogue catches, the smallest scenario that catches it is run in its own
 pytest session against a cluster started with that variant; it must fail,
 and fail with the anomaly the variant causes (not with a broken cluster).
-The six variants added with the hunt pass the whole catalogue (README).
+Six of the variants added with the hunt pass the whole catalogue, and one
+fails it only as "not exercised" (README).
 
 The hunt: ``scenarios/test_hunt.py`` on the variant, stopped at its first
 anomaly, must find one of the variant's checker, shrink it to at most 3 faults
@@ -45,14 +46,18 @@ MATRIX = {
                             "test_a_worker_killed_mid_task_loses_and_doubles_nothing", "duplicate"),
 }
 # variants only a hunt catches (each passes the whole fixed catalogue)
-HUNT_ONLY = frozenset({"quantity_unchecked", "fingerprint_without_path", "sold_out_unhandled",
-                       "email_check_then_insert", "idempotency_redis_only", "idempotency_key_global"})
+HUNT_ONLY = frozenset({"quantity_unchecked", "fingerprint_without_path", "email_check_then_insert",
+                       "idempotency_redis_only", "idempotency_key_global", "email_case_sensitive"})
+# the catalogue fails this one only as "not exercised" (its sold-out answers are 503s inside the ticket
+# scenario's latency window, so no refusal at capacity is seen); the hunt names it
+CATALOGUE_UNKNOWN = frozenset({"sold_out_unhandled"})
 # variant -> the checker whose anomaly the hunt must find
 HUNT = {"check_then_insert": "invoices", "lock_only": "invoices", "idempotency_local": "idempotency",
         "idempotency_no_inflight": "idempotency", "oversell": "capacity", "acks_early": "async_invoices",
         "task_not_idempotent": "async_invoices", "quantity_unchecked": "capacity",
         "fingerprint_without_path": "idempotency", "sold_out_unhandled": "contract",
-        "email_check_then_insert": "accounts", "idempotency_redis_only": "idempotency",
+        "email_check_then_insert": "accounts", "email_case_sensitive": "accounts",
+        "idempotency_redis_only": "idempotency",
         "idempotency_key_global": "idempotency"}
 HUNT_CI = ("quantity_unchecked", "email_check_then_insert", "idempotency_key_global")
 HUNTED = sorted(HUNT) if os.environ.get("CHAOS_HUNT_MATRIX") == "all" else list(HUNT_CI)
@@ -61,7 +66,8 @@ MAX_FAULTS, MAX_OPERATIONS = 3, 50
 
 
 def test_every_variant_is_caught_by_the_catalogue_or_only_by_the_hunt_and_every_one_by_the_hunt() -> None:
-    assert set(MATRIX) | HUNT_ONLY == set(VARIANTS) and not set(MATRIX) & HUNT_ONLY
+    assert set(MATRIX) | HUNT_ONLY | CATALOGUE_UNKNOWN == set(VARIANTS)
+    assert not set(MATRIX) & HUNT_ONLY and not (set(MATRIX) | HUNT_ONLY) & CATALOGUE_UNKNOWN
     assert set(HUNT) == set(VARIANTS)
 
 

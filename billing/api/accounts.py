@@ -33,10 +33,17 @@ def _email_taken(session: Session, email: str) -> bool:
     return session.scalar(select(User.id).where(User.email == email).limit(1)) is not None
 
 
+def _email(data: dict) -> str:
+    """The email as the service keeps it: lower-cased, so one mailbox is one account whatever its case
+    (``email_case_sensitive`` keeps it as typed, and the unique constraint is case-sensitive)."""
+    email = field(data, "email", str).strip()
+    return email.lower() if current().protected(Protection.EMAIL_CASE) else email
+
+
 @bp.post("/api/auth/register")
 def register():
     data = body()
-    email = field(data, "email", str).strip().lower()
+    email = _email(data)
     password = field(data, "password", str)
     name = field(data, "name", str, required=False)
     if not EMAIL.match(email) or len(email) > 254:
@@ -60,7 +67,7 @@ def register():
 @bp.post("/api/auth/login")
 def login():
     data = body()
-    email = field(data, "email", str).strip().lower()
+    email = _email(data)
     password = field(data, "password", str)
     with db.sessions(current()).begin() as session:
         # The first account by id: email_check_then_insert can leave two.

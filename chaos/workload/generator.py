@@ -17,7 +17,8 @@ situation a checker guards against:
   ``activate_shared_key``: another user's key (keys are scoped per user);
 - ``purchase``: 1..N tickets each, near an event's capacity; ``book``: the
   last places of a slot;
-- ``register``: one email from several clients at once; ``read``: reads.
+- ``register``: one email from several clients at once, in several cases
+  (people type ``Ann@`` and ``ann@``: one mailbox); ``read``: reads.
 
 After the main rounds (which the fault schedule plays over) come the final
 rounds: each activation key retried with its first parameters (a replay must
@@ -310,8 +311,9 @@ class _State:
         self.emails += 1
         email = f"hunt-{self.p.seed}-{self.emails}@hunt.test"
         password = self.credentials.password_for(self.emails)   # the profile's policy; never recorded
-        return [Call("register", {"email": email, "password": password}, ADMIN, lane)
-                for lane in range(self.width(rng))]
+        cases = (str.lower, str.capitalize, str.upper)             # one mailbox, as people type it
+        return [Call("register", {"email": email if lane % 2 == 0 else rng.choice(cases)(email),
+                                  "password": password}, ADMIN, lane) for lane in range(self.width(rng))]
 
     def read(self, rng: random.Random) -> list[Call]:
         return [Call("list_plans", {}, self._user(rng), lane) for lane in range(self.width(rng, 1))]

@@ -56,8 +56,8 @@ def test_every_variant_removes_something_and_names_its_invariant() -> None:
     assert set(VARIANTS) == {"check_then_insert", "lock_only", "idempotency_local", "idempotency_no_inflight",
                              "oversell", "acks_early", "task_not_idempotent", "quantity_unchecked",
                              "sold_out_unhandled", "fingerprint_without_path", "email_check_then_insert",
-                             "idempotency_redis_only", "idempotency_key_global"}
-    assert len(VARIANTS) == 13
+                             "idempotency_redis_only", "idempotency_key_global", "email_case_sensitive"}
+    assert len(VARIANTS) == 14
     for removed, invariant in VARIANTS.values():
         assert removed and re.match(r"(\d|contract): ", invariant)
 
@@ -70,6 +70,7 @@ def test_every_variant_removes_something_and_names_its_invariant() -> None:
     ("email_check_then_insert", {Protection.EMAIL_UNIQUE}),
     ("idempotency_redis_only", {Protection.IDEMPOTENCY_DURABLE}),
     ("idempotency_key_global", {Protection.IDEMPOTENCY_SCOPE}),
+    ("email_case_sensitive", {Protection.EMAIL_CASE}),
 ])
 def test_each_new_variant_removes_only_its_own_protection(name: str, removed: set[Protection]) -> None:
     assert removed_protections(name) == removed
