@@ -141,7 +141,13 @@ def hunt(stage: Stage, config: HuntConfig, on: Event | None = None, report: Hunt
         plan, schedule = plan_and_schedule(stage, config, seed)
         emit("try", {"n": i, "seed": seed, "operations": plan.operations, "faults": len(schedule),
                      "schedule": to_json(schedule)})
-        trial = run_trial(stage, plan, schedule)
+        try:
+            trial = run_trial(stage, plan, schedule)
+        except Exception as exc:  # noqa: BLE001 - a try the cluster broke is not judged, and not hidden
+            error = f"{type(exc).__name__}: {exc}"[:300]
+            report.tries.append({"seed": seed, "operations": 0, "faults": len(schedule), "error": error})
+            emit("broke", {"n": i, "seed": seed, "error": error})
+            continue
         report.trials.append((f"try {i}, seed {seed}", trial))
         report.operations += trial.operations
         for name, count in trial.evidence.items():
@@ -219,6 +225,7 @@ def summary_lines(report: HuntReport) -> Sequence[str]:
         size = f"{f.shrunk.plan.operations} operations, {len(f.shrunk.schedule)} faults" if f.shrunk else "not shrunk"
         lines.append(f"  {f.anomaly} (seed {f.seed}, after {f.after_s:.0f} s): shrunk to {size}; "
                      f"replay: chaos hunt --replay {f.files[0] if f.files else '?'}")
+    lines += [f"  try seed {t['seed']} broke (not judged): {t['error']}" for t in report.tries if t.get("error")]
     reached = sum(1 for n in report.evidence.values() if n)
     lines.append(f"  situations reached: {reached} of {len(report.evidence)}")
     lines += [f"  never reached: {name}" for name in report.never_reached]
