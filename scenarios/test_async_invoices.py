@@ -13,13 +13,12 @@ from chaos.nemesis.process_faults import Kill
 from chaos.target.client import Reply, TargetClient
 from chaos.workload import operations as ops
 from chaos.workload.runner import run_clients
-from chaos.workload.accounts import final_invoices
+from chaos.workload.accounts import final_invoices, wait_until_settled
 from scenarios.conftest import explain, spread
 
 # Every scenario here submits async invoices and waits for the workers; the kinds of fault are per scenario.
 pytestmark = [pytest.mark.chaos, pytest.mark.needs(operations=["generate_invoice_async", "task_status"],
                                                    faults=["workers"])]
-SETTLE_S = 90.0  # a killed worker's unacknowledged task comes back after the 30 s visibility timeout (+ <= 5 s sweep)
 
 
 def flower_workers(cluster) -> dict[str, dict]:
@@ -33,18 +32,6 @@ def accepted_task_ids(history) -> list[str]:
 
 def task_state(admin: TargetClient, task_id: str) -> Reply:
     return admin.call("task_status", task_id=task_id)
-
-
-def wait_until_settled(admin: TargetClient, task_ids: list[str], timeout_s: float = SETTLE_S) -> dict[str, str]:
-    """Poll task states until every task finished or the time is up (the checker judges either way)."""
-    deadline = time.monotonic() + timeout_s
-    states: dict[str, str] = {}
-    while time.monotonic() < deadline:
-        states = {task_id: task_state(admin, task_id).get("state", "?") for task_id in task_ids}
-        if all(state in {"SUCCESS", "FAILURE"} for state in states.values()):
-            break
-        time.sleep(1.0)
-    return states
 
 
 def async_verdict(profile, history, final, *claims: str):

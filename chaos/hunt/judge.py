@@ -11,15 +11,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from chaos.checkers import async_invoices, capacity, contract, idempotency, invoices
+from chaos.checkers import accounts, async_invoices, capacity, contract, idempotency, invoices
 from chaos.checkers.result import Result
 from chaos.history import Op
 from chaos.target.model import TargetProfile
-
-try:  # the accounts checker (one account per email)
-    from chaos.checkers import accounts
-except ImportError:  # pragma: no cover - while it is being written
-    accounts = None  # type: ignore[assignment]
 
 
 @dataclass
@@ -43,7 +38,7 @@ def judge(profile: TargetProfile, history: Sequence[Op], final: Final) -> list[R
         results.append(idempotency.check(history, final.invoices, replay_flag=_has_replay_flag(profile)))
     if fs & {"purchase_ticket", "book_slot"}:
         results.append(capacity.check(history, final.capacity))
-    if accounts is not None and "register" in fs:
+    if "register" in fs:
         results.append(accounts.check(history))
     results.append(contract.check(history, outage=profile.outages))
     return results

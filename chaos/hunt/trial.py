@@ -21,13 +21,11 @@ from chaos.nemesis.runner import Nemesis
 from chaos.nemesis.schedule import Schedule
 from chaos.target.client import TargetClient
 from chaos.target.model import TargetProfile
-from chaos.workload.accounts import SetupFailed, final_invoices, final_read
+from chaos.workload.accounts import SetupFailed, final_invoices, final_read, wait_until_settled
 from chaos.workload.generator import Plan
 from chaos.workload.rounds import Bound, Player, Progress
 
-SETTLE_S = 90.0       # a killed worker's task comes back after the 30 s visibility timeout (+ the sweep)
 READ_ATTEMPTS = 5     # right after a heal the lb may drop a request or two
-FINISHED = frozenset({"SUCCESS", "FAILURE"})
 
 
 @dataclass
@@ -91,7 +89,9 @@ def run_trial(stage: Stage, plan: Plan, schedule: Schedule, *, recorder: Recorde
     finally:
         nemesis.heal()
     healed = time.monotonic()
-    _settle(stage.admin, recorder.snapshot())
+    wait_until_settled(stage.admin, [op.value["task_id"] for op in recorder.snapshot()
+                                     if op.f == "generate_invoice_async" and op.type == "ok"
+                                     and op.value.get("task_id") is not None])
     time.sleep(max(0.0, healed + plan.params.replay_after_s - time.monotonic()) if _has_final(plan) else 0.0)
     try:
         player.final()
@@ -106,17 +106,6 @@ def run_trial(stage: Stage, plan: Plan, schedule: Schedule, *, recorder: Recorde
 
 def _has_final(plan: Plan) -> bool:
     return any(r.final for r in plan.rounds)
-
-
-def _settle(admin: TargetClient, history: list[Op]) -> None:
-    """Wait until every accepted async request finished, or ``SETTLE_S`` passed (the checker judges either way)."""
-    tasks = [op.value["task_id"] for op in history
-             if op.f == "generate_invoice_async" and op.type == "ok" and op.value.get("task_id") is not None]
-    deadline = time.monotonic() + SETTLE_S
-    while tasks and time.monotonic() < deadline:
-        tasks = [t for t in tasks if admin.call("task_status", task_id=t).get("state") not in FINISHED]
-        if tasks:
-            time.sleep(1.0)
 
 
 def _read(read: Callable[[], Any]) -> Any:

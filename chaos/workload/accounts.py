@@ -9,6 +9,7 @@ set-up found. A failed set-up call raises ``SetupFailed`` (an
 from __future__ import annotations
 
 import itertools
+import time
 from collections.abc import Iterable
 from typing import Any
 
@@ -87,3 +88,20 @@ def final_invoices(admin: TargetClient, user_ids: Iterable[Any]) -> dict[Any, li
             raise SetupFailed(f"list_invoices {user_id}: {reply.status} {reply.error or reply.body!r}")
         reads[user_id] = list(reply["invoices"])
     return reads
+
+
+SETTLE_S = 90.0   # a killed worker's unacknowledged task comes back after the 30 s visibility timeout (+ the sweep)
+FINISHED = frozenset({"SUCCESS", "FAILURE"})
+
+
+def wait_until_settled(admin: TargetClient, task_ids: list[str], timeout_s: float = SETTLE_S) -> dict[str, str]:
+    """Poll task states until every task finished or the time is up (the checker judges either way): each
+    task's last state seen."""
+    deadline = time.monotonic() + timeout_s
+    states: dict[str, str] = {}
+    while time.monotonic() < deadline:
+        states = {task_id: admin.call("task_status", task_id=task_id).get("state", "?") for task_id in task_ids}
+        if all(state in FINISHED for state in states.values()):
+            break
+        time.sleep(1.0)
+    return states
