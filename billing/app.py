@@ -7,7 +7,7 @@ import time
 from flask import Flask
 from sqlalchemy.exc import OperationalError
 
-from billing import db, errors
+from billing import db, errors, ids
 from billing.api import BLUEPRINTS
 from billing.schema import ensure_schema
 from billing.settings import Settings, current
@@ -18,9 +18,10 @@ SCHEMA_WAIT_S = 60.0
 
 def create_app(settings: Settings | None = None, *, prepare_schema: bool = True) -> Flask:
     settings = settings or current()
-    app = Flask("billing")
+    app = Flask("billing", static_folder=None)  # no static files: every route is in billing/openapi.json
     app.json.sort_keys = False
     errors.install(app)
+    ids.install(app)  # before the routes: they take their converters when added
     for blueprint in BLUEPRINTS:
         app.register_blueprint(blueprint)
 

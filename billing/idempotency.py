@@ -112,6 +112,8 @@ class IdempotentRunner:
             raise ApiError(400, "idempotency_key_required", "send an Idempotency-Key header")
         if len(key) > 255:
             raise ApiError(400, "invalid_request", "Idempotency-Key is longer than 255 characters")
+        if "\x00" in key:  # PostgreSQL refuses NUL in text: a 503 db_error otherwise
+            raise ApiError(400, "invalid_request", "Idempotency-Key contains a NUL character")
         fp = fingerprint(user_id, path, params, with_path=self.with_path)
         name = record_name(user_id, key, scoped=self.scoped)
         if self.inflight:

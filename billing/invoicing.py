@@ -26,7 +26,7 @@ from billing.models import Invoice, InvoiceFence, Subscription, TariffPlan, User
 from billing.settings import Settings
 from billing.unsafe import Protection
 
-PERIOD = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
+PERIOD = re.compile(r"[0-9]{4}-(0[1-9]|1[0-2])")  # whole string (fullmatch): "$" lets "2026-01\n" through
 
 
 def current_period() -> str:
@@ -36,7 +36,7 @@ def current_period() -> str:
 def valid_period(value: Any) -> str:
     if value is None:
         return current_period()
-    if not isinstance(value, str) or not PERIOD.match(value):
+    if not isinstance(value, str) or not PERIOD.fullmatch(value):
         raise ApiError(400, "invalid_request", "period must be a string 'YYYY-MM'")
     return value
 

@@ -1,5 +1,5 @@
 """Blueprints, one per part of the contract."""
-from billing.api import accounts, catalog, invoices, operations, reservations, subscriptions, testing
+from billing.api import accounts, catalog, contract, invoices, operations, reservations, subscriptions, testing
 
 BLUEPRINTS = (accounts.bp, catalog.bp, subscriptions.bp, invoices.bp, reservations.bp,
-              operations.bp, testing.bp)
+              operations.bp, testing.bp, contract.bp)

@@ -28,7 +28,7 @@ def tariff_plans():
 def create_event():
     data = body()
     capacity = positive_int(data, "capacity")
-    name = field(data, "name", str, required=False, default="Event")
+    name = field(data, "name", str, required=False, default="Event", max_length=Event.name.type.length)
     with db.sessions(current()).begin() as session:
         event = Event(name=name, capacity=capacity, available=capacity)
         session.add(event)

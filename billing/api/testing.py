@@ -46,7 +46,8 @@ def bulk_users():
     """Create many users at once (the 1000-invoice stress needs 1000 of them)."""
     data = body()
     count = positive_int(data, "count", maximum=10_000)
-    prefix = field(data, "prefix", str, required=False, default="bulk")
+    # the emails made of it must fit users.email (254) with "-9999@bulk.test" after the prefix
+    prefix = field(data, "prefix", str, required=False, default="bulk", max_length=200)
     password_hash = hash_password(TEST_PASSWORD)
     rows = [dict(email=f"{prefix}-{i}@bulk.test", password_hash=password_hash) for i in range(count)]
     settings = current()

@@ -6,6 +6,9 @@ the order a customer's life needs them, and a table per instance says what
 worked, what failed, which reply values were not where the profile said and
 which values the checkers need are not extracted at all.
 
+``chaos target init --from-openapi`` drafts a profile from a service's
+OpenAPI document (``chaos.target.openapi``), so a team starts from a draft.
+
 ``chaos target env`` prints what each instance of an already-running target
 must be started with so that it reaches its dependencies through the suite's
 links (``run.running.dependencies``; see ``chaos.target.validate_run``).
@@ -15,6 +18,7 @@ from __future__ import annotations
 import shlex
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 import click
 from rich.console import Console
@@ -24,8 +28,10 @@ from rich.text import Text
 from chaos.cli_errors import one_line_errors
 from chaos.target.admin import ExecIn
 from chaos.target.check import CheckRow, check_instances
+from chaos.target import openapi
+from chaos.target.errors import ProfileError
 from chaos.target.model import Running, TargetProfile
-from chaos.target.profile import PROFILES_DIR, known_profiles, load_profile
+from chaos.target.profile import PROFILES_DIR, known_profiles, load_profile, parse_profile
 
 console = Console(highlight=False, soft_wrap=True)
 STATE_STYLE = {"works": "green", "fails": "red", "unknown": "yellow", "lacked": "dim", "skipped": "dim"}
@@ -41,7 +47,66 @@ def target() -> None:
       chaos target check billing                 # against the stack of `chaos up`
       chaos target check ./my-service.yaml --url http://127.0.0.1:5001
       chaos target env ./my-service.yaml --instance 1   # what api_1 must be started with
+      chaos target init --from-openapi http://127.0.0.1:5001/openapi.json --out my-service.yaml
     """
+
+
+@target.command("init")
+@click.option("--from-openapi", "source", required=True, metavar="URL_OR_FILE",
+              help="the service's OpenAPI 3 document (JSON or YAML), a file or an http(s) URL")
+@click.option("--name", default=None, help="the profile's name (default: from the document's title)")
+@click.option("--out", "out", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="write the draft here (default: print it)")
+@click.option("--force", is_flag=True, help="overwrite --out if it exists")
+@click.option("--instance", "instance_url", default=None, metavar="URL",
+              help="an instance of the service (default: the URL the document came from, else its servers)")
+@click.option("--admin-email", default=None, help="the administrator's login, for admin.login")
+@click.option("--admin-password", default=None, help="the administrator's password, for admin.login")
+@one_line_errors
+def init(source: str, name: str | None, out: Path | None, force: bool, instance_url: str | None,
+         admin_email: str | None, admin_password: str | None) -> None:
+    """Draft a target profile from a service's OpenAPI document.
+
+    Each of the suite's operations is looked for among the document's by
+    method, path words, path parameters and request fields; what is found is
+    mapped with the service's own field names, what is not is listed under
+    `lacks` with what was looked for, and what the draft could not decide is a
+    "Check by hand" comment at its top. Exits non-zero (after writing the
+    draft) when the draft still needs something before the suite accepts it,
+    e.g. a health route the document does not have.
+
+    \b
+    Example:
+      chaos target init --from-openapi http://127.0.0.1:8000/openapi.json --name billing-draft \\
+          --admin-email admin@billing.test --admin-password admin-password --out billing-draft.yaml
+      chaos target init --from-openapi tests/target_service/openapi.json --out svc.yaml
+      chaos target check svc.yaml
+    """
+    if out is not None and out.exists() and not force:
+        raise click.ClickException(f"{out} exists; choose another --out, or --force to overwrite it")
+    if (admin_email is None) != (admin_password is None):
+        raise click.ClickException("give --admin-email and --admin-password together")
+    try:
+        document = openapi.load_document(source)
+        admin = (admin_email, admin_password) if admin_email and admin_password else None
+        drafted = openapi.draft(document, name or openapi.profile_name(document),
+                                instance_url=instance_url or source, admin=admin)
+    except openapi.DocumentError as exc:
+        raise click.ClickException(str(exc)) from None
+    text = openapi.render(drafted, source)
+    if out is None:
+        click.echo(text, nl=False)
+    else:
+        out.write_text(text, encoding="utf-8")
+    try:
+        profile = parse_profile(text, out)
+    except ProfileError as exc:
+        where = f"draft written to {out}" if out else "draft printed"
+        raise click.ClickException(f"{where}, and it needs by hand: " + "; ".join(str(exc).splitlines())) from None
+    if out is not None:
+        console.print(Text(f"{out}: {len(profile.operations)} operations mapped, {len(drafted.lacks)} lacked, "
+                           f"{len(drafted.notes)} to check by hand (comments at the top); next: "
+                           f"chaos target check {out}", style="green"))
 
 
 @target.command("list")
