@@ -15,15 +15,27 @@ class Base(DeclarativeBase):
     pass
 
 
+# A connection whose network path died without a reset (an instance cut off the
+# network, a peer gone without a FIN) must not outlive the fault on either end:
+# - this end: keepalives notice a dead path while we wait for an answer, and
+#   tcp_user_timeout drops a connection whose sent data stays unacknowledged,
+#   so no request thread waits on it for the kernel's ~15 minutes;
+# - the database's end: a session left idle inside a transaction (its client
+#   gone) is ended, releasing the row locks that every later purchase, booking
+#   or activation of the same row would otherwise queue behind.
+# The statement timeout makes a slow database an error the client sees.
+IDLE_IN_TRANSACTION_MS = 15_000
+CONNECT_ARGS = {"keepalives": 1, "keepalives_idle": 5, "keepalives_interval": 2, "keepalives_count": 3,
+                "tcp_user_timeout": 10_000,
+                "options": f"-c statement_timeout=20000 -c idle_in_transaction_session_timeout={IDLE_IN_TRANSACTION_MS}"}
+
+
 @lru_cache(maxsize=4)
 def engine(settings: Settings, pool_size: int = POOL["pool_size"]) -> Engine:
-    # A short connect timeout and statement timeout make a partitioned or slow
-    # database an error the client sees, not a hang that outlives the test.
     options = dict(POOL, pool_size=pool_size)
     return create_engine(
         settings.database_url,
-        connect_args={"connect_timeout": settings.db_connect_timeout_s,
-                      "options": "-c statement_timeout=20000"},
+        connect_args={"connect_timeout": settings.db_connect_timeout_s, **CONNECT_ARGS},
         **options,
     )
 

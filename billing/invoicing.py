@@ -14,7 +14,7 @@ from datetime import datetime, timezone
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -86,7 +86,9 @@ class Invoicer:
             if self._existing(session, user_id, period) is not None:
                 raise ApiError(409, "invoice_exists", f"user {user_id} already has an invoice for {period}")
             amount = self._amount(session, user_id)
-            if hold_s > 0:
+            if hold_s > 0:  # slow work inside the transaction: allow this session its idle time
+                allowed_ms = round(hold_s * 1000) + db.IDLE_IN_TRANSACTION_MS
+                session.execute(text(f"SET LOCAL idle_in_transaction_session_timeout = {allowed_ms}"))
                 time.sleep(hold_s)
             fence = lock.fence() if lock is not None else None
             if lock is not None and fence is None and self.settings.protected(Protection.FENCING):

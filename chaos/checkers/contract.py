@@ -51,11 +51,13 @@ def check(history: Sequence[Op], outage: Iterable[int | str] = ("5xx",), grace_s
         status = done.status
         server_error = status is not None and status >= 500
         detail = ", ".join(str(x) for x in (status if status is not None else "no status", done.error) if x)
-        what = f"{pair.invoke.f} invoked at {pair.invoke.time / 1e9:.3f} s ended {done.type} ({detail})"
+        to = f" sent to {pair.invoke.instance}" if pair.invoke.instance else ""
+        what = f"{pair.invoke.f}{to} invoked at {pair.invoke.time / 1e9:.3f} s ended {done.type} ({detail})"
         if window is None:
             outside += 1
             if done.type == "info" or server_error:
-                anomalies.append(Anomaly("indefinite_answer", f"{what} with no fault in force",
+                anomalies.append(Anomaly("indefinite_answer", f"{what} with no fault in force"
+                                         f"{_since_last(windows, pair.invoke.time)}",
                                          (pair.invoke.index, done.index)))
             continue
         inside += 1
@@ -69,6 +71,16 @@ def check(history: Sequence[Op], outage: Iterable[int | str] = ("5xx",), grace_s
     evidence = {"definite_outside_faults": Evidence(SITUATIONS["definite_outside_faults"], outside),
                 "outage_answers": Evidence(SITUATIONS["outage_answers"], inside)}
     return judged("contract", anomalies, stats, evidence, claims)
+
+
+def _since_last(windows: list[FaultWindow], start: int) -> str:
+    """How long before the call the last fault healed: an answer that hangs soon after a heal points
+    at what the fault left behind (a dead connection, a lock its session still holds)."""
+    healed = [w for w in windows if w.stop is not None and w.end(start) <= start]
+    if not healed:
+        return ""
+    last = max(healed, key=lambda w: w.end(start))
+    return f" ({(start - last.end(start)) / 1e9:.1f} s after {last.label} healed)"
 
 
 def _window(windows: list[FaultWindow], start: int, end: int, grace: int, last: int) -> FaultWindow | None:

@@ -40,10 +40,13 @@ class Recorder:
     def elapsed_ns(self) -> int:
         return self._clock() - self._origin
 
-    def invoke(self, process: str, f: str, value: dict[str, Any] | None = None) -> Handle:
-        """Record the invocation *before* the call is sent; the handle completes it."""
+    def invoke(self, process: str, f: str, value: dict[str, Any] | None = None, *,
+               instance: str | None = None) -> Handle:
+        """Record the invocation *before* the call is sent; the handle completes it. ``instance``: where the
+        call is sent, when the caller knows (the completion's is the one that answered)."""
         with self._lock:
-            op = Op(process, "invoke", f, dict(value or {}), time=self._clock() - self._origin, index=len(self.ops))
+            op = Op(process, "invoke", f, dict(value or {}), time=self._clock() - self._origin, index=len(self.ops),
+                    instance=instance)
             self.ops.append(op)
             self._open[op.index] = op
         return op.index

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from chaos.checkers.result import Anomaly, Evidence, Result, judged
+from chaos.hunt.aims import aims
 from chaos.hunt.reproduction import Reproduction
 from chaos.hunt.shrink import Shrinker, Shrunk, describe_steps
 from chaos.hunt.trial import Stage, Trial, run_trial
@@ -107,9 +108,12 @@ def topology(stage: Stage) -> nemesis_generator.Topology:
 
 
 def plan_and_schedule(stage: Stage, config: HuntConfig, seed: int) -> tuple[Plan, Schedule]:
-    plan = generator.generate(replace(config.workload, seed=seed), stage.profile)
-    schedule = nemesis_generator.generate(seed, topology(stage), total_s=config.workload.seconds,
+    """The schedule first, then the plan aimed at it (``chaos.hunt.aims``)."""
+    faults = topology(stage)
+    schedule = nemesis_generator.generate(seed, faults, total_s=config.workload.seconds,
                                           faults=config.faults, overlap=config.overlap)
+    params = replace(config.workload, seed=seed)
+    plan = generator.generate(replace(params, aims=aims(schedule, faults, params)), stage.profile)
     return plan, schedule
 
 

@@ -73,12 +73,12 @@ class Trial:
 def run_trial(stage: Stage, plan: Plan, schedule: Schedule, *, recorder: Recorder | None = None,
               progress: Progress | None = None) -> Trial:
     started = time.monotonic()
-    restore(stage.target, stage.api, stage.workers)
-    note = clear_data(stage.admin) or ""
+    notes = restore(stage.target, stage.api, stage.workers)
+    note = "; ".join([*notes, clear_data(stage.admin) or ""]).strip("; ")
     bound = Bound.make(plan, stage.admin, stage.make_client, stage.setup_values)
     recorder = recorder if recorder is not None else Recorder()
     nemesis = Nemesis(stage.target, lambda event, fault: recorder.nemesis(event, fault))
-    player = Player(plan, bound, recorder, stage.urls(), stage.make_client, stage.admin.token)
+    player = Player(plan, bound, recorder, stage.target.api_urls(), stage.make_client, stage.admin.token)
     if progress is not None:
         player.progress = progress
     try:

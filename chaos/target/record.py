@@ -24,13 +24,14 @@ REQUEST_ONLY = frozenset({"password"})  # never written to a history
 
 
 def perform(recorder: Recorder, process: str, client: TargetClient, operation: str, *,
-            known: Mapping[str, Any] | None = None, **params: Any) -> Reply:
+            known: Mapping[str, Any] | None = None, sent_to: str | None = None, **params: Any) -> Reply:
     """Raises ``OperationMissing`` before anything is recorded when the target lacks ``operation``.
     ``known``: what the caller knows of the call and does not send (the calling user's id, by which the
-    idempotency checker scopes keys), recorded in the invoke beside the parameters."""
+    idempotency checker scopes keys), recorded in the invoke beside the parameters. ``sent_to``: the
+    instance the client's URL reaches, recorded as the invoke's instance."""
     client.profile.mapping(operation)
     op = spec(operation)
-    handle = recorder.invoke(process, op.history_f, {**(known or {}), **request_value(op, params)})
+    handle = recorder.invoke(process, op.history_f, {**(known or {}), **request_value(op, params)}, instance=sent_to)
     reply = client.call(operation, **params)
     recorder.complete(handle, reply.outcome, value=completion_value(op, reply), status=reply.status,
                       instance=reply.instance, latency=reply.latency, error=reply.error)

@@ -20,6 +20,13 @@ situation a checker guards against:
 - ``register``: one email from several clients at once, in several cases
   (people type ``Ann@`` and ``ann@``: one mailbox); ``read``: reads.
 
+A hunt also aims rounds at its fault schedule (``Aim``): the round just
+before a worker is killed or paused sends async invoices (the task is
+running when the worker dies), the round just before an api instance is
+paused or cut off puts a slow invoice holder on that instance, and rounds
+while it is held revisit that (user, period) (a lock that expired under the
+stalled holder is taken by the revisit, and the holder then resumes).
+
 After the main rounds (which the fault schedule plays over) come the final
 rounds: each activation key retried with its first parameters (a replay must
 repeat the first outcome, whether that first call was ok, refused or lost),
@@ -91,6 +98,17 @@ class Round:
 
 
 @dataclass(frozen=True)
+class Aim:
+    """Round ``index`` made a round of ``kind`` because a scheduled fault can hurt it there. ``lane``: for
+    ``invoice``, the lane of the slow holder (the one that meets the faulted instance); ``invoice_again``:
+    the (user, period) of the last aimed invoice again, while its holder is stalled."""
+
+    index: int
+    kind: str            # "invoice" | "invoice_again" | "invoice_async"
+    lane: int | None = None
+
+
+@dataclass(frozen=True)
 class WorkloadParams:
     """What a hunt varies and a shrink makes smaller. ``kinds`` empty: every kind the target offers."""
 
@@ -108,11 +126,17 @@ class WorkloadParams:
     async_linger_s: float = 1.5
     replay_after_s: float = 6.0
     seconds: float = 20.0   # the main rounds are paced over this many seconds
+    aims: tuple[Aim, ...] = ()
+
+    @property
+    def pace_s(self) -> float:
+        return self.seconds / max(self.rounds, 1)
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
         data["kinds"] = list(self.kinds)
         data["weights"] = dict(self.weights)
+        data["aims"] = [asdict(a) for a in self.aims]
         return data
 
     @classmethod
@@ -120,6 +144,7 @@ class WorkloadParams:
         known = {k: v for k, v in data.items() if k in cls.__dataclass_fields__}
         known["kinds"] = tuple(known.get("kinds", ()))
         known["weights"] = dict(known.get("weights", {}))
+        known["aims"] = tuple(Aim(**a) for a in known.get("aims", ()))
         return cls(**known)
 
 
@@ -173,11 +198,13 @@ def generate(params: WorkloadParams, profile: TargetProfile) -> Plan:
         raise ValueError(f"target {profile.name!r} offers none of the workload kinds {list(params.kinds or KINDS)}")
     weights = [params.weights.get(k, KINDS[k][1]) for k in kinds]
     state = _State(params, profile)
-    pace = params.seconds / max(params.rounds, 1)
+    aimed = {a.index: a for a in params.aims if ("invoice" if a.kind == "invoice_again" else a.kind) in kinds}
     rounds = []
     for i in range(params.rounds):
         rng = random.Random(f"{params.seed}:{i}")
-        rounds.append(replace(state.round(rng, rng.choices(kinds, weights)[0]), at_s=round(i * pace, 3), index=i))
+        kind = rng.choices(kinds, weights)[0]
+        rnd = state.aimed(rng, aimed[i]) if i in aimed else state.round(rng, kind)
+        rounds.append(replace(rnd, at_s=round(i * params.pace_s, 3), index=i))
     rounds += [replace(r, index=params.rounds + i) for i, r in
                enumerate(state.final_rounds(random.Random(f"{params.seed}:final")))]
     return Plan(params, tuple(r for r in rounds if r.calls))
@@ -195,6 +222,7 @@ class _State:
                            if profile.sends("generate_invoice_async", name)}
         self.periods = 0
         self.invoiced: list[tuple[int, str]] = []
+        self.held: list[tuple[int, str]] = []                  # aimed invoices, with a slow holder
         self.subscriptions = 0
         self.activated: list[tuple[int, int, str, str]] = []   # (user, subscription, key, method)
         self.keys: list[tuple[int, int, str, str]] = []        # every first use of a key
@@ -207,7 +235,15 @@ class _State:
         return rng.randint(min(low, self.p.clients), self.p.clients)
 
     def round(self, rng: random.Random, kind: str) -> Round:
-        return Round(kind, tuple(replace(c, kind=kind) for c in getattr(self, kind)(rng)))
+        return self._round(kind, getattr(self, kind)(rng))
+
+    def aimed(self, rng: random.Random, aim: Aim) -> Round:
+        if aim.kind == "invoice_async":
+            return self._round(aim.kind, self.invoice_async(rng, width=self.p.clients))
+        return self._round("invoice", self.invoice(rng, held_on=aim.lane, again=aim.kind == "invoice_again"))
+
+    def _round(self, kind: str, calls: list[Call]) -> Round:
+        return Round(kind, tuple(replace(c, kind=kind) for c in calls))
 
     def _period(self) -> str:
         self.periods += 1
@@ -225,27 +261,37 @@ class _State:
 
     # the kinds of round
 
-    def invoice(self, rng: random.Random) -> list[Call]:
-        if self.invoiced and rng.random() < 0.4:
+    def invoice(self, rng: random.Random, held_on: int | None = None, again: bool = False) -> list[Call]:
+        if again and self.held:
+            user, period = self.held[-1]
+        elif held_on is None and self.invoiced and rng.random() < 0.4:
             user, period = rng.choice(self.invoiced[-8:])   # a recent one again
         else:
             user, period = self._user(rng), self._period()
             self.invoiced.append((user, period))
         width = self.width(rng)
+        if held_on is not None:
+            held_on = held_on % self.p.clients
+            width = max(width, held_on + 1)
+            self.held.append((user, period))
         calls = []
         for lane in range(width):
-            if lane == 0 and self.slow and rng.random() < 0.5:
+            if held_on is not None:
+                slow = self.slow and lane == held_on
+            else:
+                slow = lane == 0 and self.slow and not again and rng.random() < 0.5
+            if slow:
                 calls.append(Call("slow_invoice", {"user_id": Ref("user", user), "period": period,
                                                    "hold_s": self.p.slow_hold_s}, ADMIN, lane))
             else:
                 calls.append(Call("generate_invoice", {"user_id": Ref("user", user), "period": period}, ADMIN, lane))
         return calls
 
-    def invoice_async(self, rng: random.Random) -> list[Call]:
+    def invoice_async(self, rng: random.Random, width: int | None = None) -> list[Call]:
         user, period = self._user(rng), self._period()
         return [Call("generate_invoice_async", {"user_id": Ref("user", user), "period": period, **self.async_test},
                      ADMIN, lane)
-                for lane in range(self.width(rng, 1))]
+                for lane in range(width or self.width(rng, 1))]
 
     def activate_same_key(self, rng: random.Random) -> list[Call]:
         user = self._user(rng)

@@ -114,11 +114,14 @@ class Progress:
 class Player:
     """Plays a plan's rounds; one client per lane and actor, each its own session."""
 
-    def __init__(self, plan: Plan, bound: Bound, recorder: Recorder, urls: Sequence[str],
+    def __init__(self, plan: Plan, bound: Bound, recorder: Recorder, urls: Sequence[str] | Mapping[str, str],
                  make_client: MakeClient, admin_token: str | None, *,
                  round_timeout_s: float = ROUND_TIMEOUT_S) -> None:
         self.plan, self.bound, self.recorder = plan, bound, recorder
-        self.urls = list(urls)
+        self.urls = list(urls.values()) if isinstance(urls, Mapping) else list(urls)
+        # the instance each URL reaches, where known: recorded with each call (an answer lost on the way
+        # names no instance, and a report should still say where the call went)
+        self.names = dict(zip(urls.values(), urls)) if isinstance(urls, Mapping) else {}
         self.make_client = make_client
         self.admin_token = admin_token
         self.round_timeout_s = round_timeout_s
@@ -175,7 +178,8 @@ class Player:
             try:
                 for _ in range(1 + call.retry):
                     reply = record.perform(self.recorder, process, client, call.operation, **params,
-                                           known={"user_id": user} if _needs_user(call, params, user) else None)
+                                           known={"user_id": user} if _needs_user(call, params, user) else None,
+                                           sent_to=self.names.get(url))
                     self.progress.operations += 1
                     if reply.outcome in DEFINITE:
                         break

@@ -43,6 +43,14 @@ def test_a_timeout_or_a_5xx_with_no_fault_in_force_is_an_indefinite_answer(kind:
     assert result.anomalies[0].ops == (4, 5)  # after the fault's start and stop
 
 
+def test_an_indefinite_answer_says_how_long_after_the_last_heal_it_began() -> None:
+    """A hang soon after a heal points at what the fault left behind (a dead connection, a held lock)."""
+    history = build([call(7.5, "info", None, "ReadTimeout"), call(0.5, "info", None, "ReadTimeout")], [PAUSE])
+    messages = sorted(a.message for a in contract.check(history).anomalies)
+    assert messages[0].endswith("with no fault in force")  # before any fault: nothing to point at
+    assert messages[1].endswith("with no fault in force (5.5 s after pause api_1 healed)")
+
+
 def test_the_grace_after_a_fault_excuses_the_pools_catching_up() -> None:
     history = build([call(2.5, "info", 503, "unavailable"), call(0.0)], [PAUSE])
     assert kinds(contract.check(history, grace_s=2.0)) == []
