@@ -10,7 +10,7 @@ import re
 import threading
 import time
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -735,3 +735,54 @@ def test_a_fault_that_fails_to_start_is_reported_by_join() -> None:
         nemesis.join(5)
     nemesis.heal()
     assert nemesis.active == []
+
+
+# ---------------------------------------------------------------------------------------------------
+# rounds aimed at the schedule's faults
+# ---------------------------------------------------------------------------------------------------
+
+
+def aimed_plan(billing, *steps: Step, apis=("api_1", "api_2", "api_3"), seed: int = 5) -> Plan:
+    from chaos.hunt.aims import aims
+
+    params = WorkloadParams(seed=seed, rounds=40, seconds=20.0)
+    topology = Topology(apis, ("worker_1", "worker_2"), frozenset(HUNT_FAULTS))
+    return generate(replace(params, aims=aims(list(steps), topology, params)), billing)
+
+
+def round_at(plan: Plan, at_s: float) -> Round:
+    return max((r for r in main_rounds(plan) if r.at_s <= at_s), key=lambda r: r.at_s)
+
+
+def test_a_worker_stopped_meets_async_invoices_from_every_lane_sent_just_before(billing) -> None:
+    plan = aimed_plan(billing, Step(8.0, 2.0, Kill("worker_2")))
+    before = round_at(plan, 8.0 - 0.5)
+    assert before.kind == "invoice_async" and len(before.calls) == plan.params.clients
+
+
+def test_an_api_stalled_meets_a_slow_holder_on_it_and_revisits_of_its_invoice_while_held(billing) -> None:
+    plan = aimed_plan(billing, Step(6.0, 12.0, Pause("api_2")))
+    holder_round = round_at(plan, 5.0)
+    slow = [c for c in holder_round.calls if c.operation == "slow_invoice"]
+    assert len(slow) == 1
+    assert ["api_1", "api_2", "api_3"][(slow[0].lane + holder_round.index) % 3] == "api_2"  # as the Player routes
+    identity = (slow[0].params["user_id"], slow[0].params["period"])
+    for at in (6.0 + 6.0, 6.0 + 12.0 - 0.7):   # halfway, and just before the instance comes back
+        revisit = round_at(plan, at)
+        assert revisit.kind == "invoice" and revisit.at_s > 6.0
+        assert {(c.params["user_id"], c.params["period"]) for c in revisit.calls} == {identity}
+        assert all(c.operation == "generate_invoice" for c in revisit.calls)
+
+
+def test_aims_are_in_the_plan_and_survive_its_json(billing) -> None:
+    plan = aimed_plan(billing, Step(3.0, 9.0, Disconnect("api_3")), Step(12.0, 1.0, Pause("worker_1")))
+    assert plan.params.aims and Plan.from_json(json.loads(json.dumps(plan.to_json()))) == plan
+
+
+def test_faults_that_stall_nothing_aim_at_nothing(billing) -> None:
+    from chaos.hunt.aims import aims
+
+    params = WorkloadParams(seed=1)
+    topology = Topology(("api_1",), ("worker_1",), frozenset(HUNT_FAULTS))
+    assert aims([Step(2.0, 3.0, latency("client->api_1", ms=200)), Step(5.0, 2.0, Partition("api_1->redis"))],
+                topology, params) == ()
