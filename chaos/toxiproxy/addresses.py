@@ -8,7 +8,9 @@ the upstream may not exist yet.
 from __future__ import annotations
 
 import asyncio
+import errno
 import ipaddress
+import os
 import re
 import socket
 from dataclasses import dataclass
@@ -19,6 +21,10 @@ LISTEN_BACKLOG = 128
 
 class AddressError(ValueError):
     """A listen or upstream address that is not ``host:port``."""
+
+
+class ListenError(OSError):
+    """A listen address that cannot be bound, worded as Go's ``net.Listen`` error (clients match on it)."""
 
 
 @dataclass(frozen=True)
@@ -71,14 +77,21 @@ async def bind_listener(address: HostPort, default_host: str) -> socket.socket:
     """
     host = address.host or default_host
     loop = asyncio.get_running_loop()
-    infos = await loop.getaddrinfo(host, address.port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    try:
+        infos = await loop.getaddrinfo(host, address.port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except OSError:
+        infos = []
     if not infos:
-        raise OSError(f"no address found for {host!r}")
+        raise ListenError(f"listen tcp: lookup {host}: no such host")
     family, kind, proto, _, sockaddr = infos[0]
     sock = socket.socket(family, kind, proto)
     try:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind(sockaddr)
+        try:
+            sock.bind(sockaddr)
+        except OSError as exc:
+            reason = os.strerror(exc.errno or errno.EINVAL).lower()
+            raise ListenError(f"listen tcp {format_sockname(sockaddr)}: bind: {reason}") from None
         sock.listen(LISTEN_BACKLOG)
         sock.setblocking(False)
     except BaseException:

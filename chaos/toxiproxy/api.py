@@ -1,30 +1,37 @@
 """The HTTP API: every route on one screen, and one writer for every error.
 
 Handlers that change state hold the server's lock, so two API calls never
-interleave their awaits (binding a port) and see a half-made proxy.
+interleave their awaits (binding a port) and see a half-made proxy. Bodies are
+written as the Go server writes them (``wire``).
 """
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
+from aiohttp.http_exceptions import LineTooLong
+from aiohttp.web_protocol import RequestHandler
+from aiohttp.web_request import BaseRequest
 
 from chaos.toxiproxy import VERSION
-from chaos.toxiproxy.errors import ApiError, bad_body
+from chaos.toxiproxy.errors import TOXIC_ALREADY_EXISTS, ApiError, bad_body
 from chaos.toxiproxy.inputs import (parse_json, parse_populate, parse_proxy, parse_proxy_changes, parse_toxic,
                                     parse_toxic_changes)
 from chaos.toxiproxy.proxy import Proxy
 from chaos.toxiproxy.toxic_collection import ToxicEntry
 from chaos.toxiproxy.toxics import TOXIC_TYPES, InvalidAttribute, build_toxic
+from chaos.toxiproxy.wire import (ERROR_CONTENT_TYPE, JSON_CONTENT_TYPE, REQUEST_ID_HEADER, RequestIds,
+                                  encode)
 
 if TYPE_CHECKING:
     from chaos.toxiproxy.server import ToxiproxyServer
 
 log = logging.getLogger("chaos.toxiproxy.api")
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+MAX_BODY_BYTES = 16 * 1024 * 1024
+"""Go reads bodies without a limit; this one is far above any real /populate (5 MB and more) and still bounded."""
 
 
 class ToxiproxyApi:
@@ -51,8 +58,10 @@ class ToxiproxyApi:
         ]
 
     async def version(self, request: web.Request) -> web.Response:
-        return web.Response(text=json.dumps({"version": VERSION}) + "\n",
-                            content_type="application/json", charset="utf-8")
+        """Hand-written by the Go server too: a space after the colon, a newline, a charset."""
+        response = web.Response(body=f'{{"version": "{VERSION}"}}\n'.encode())
+        response.headers["Content-Type"] = "application/json;charset=utf-8"
+        return response
 
     async def reset(self, request: web.Request) -> web.Response:
         async with self.server.lock:
@@ -62,7 +71,9 @@ class ToxiproxyApi:
         return web.Response(status=204)
 
     async def proxy_index(self, request: web.Request) -> web.Response:
-        return _json({proxy.name: proxy.to_json() for proxy in self.server.proxies.all()})
+        """A Go map: keys sorted."""
+        proxies = sorted(self.server.proxies.all(), key=lambda proxy: proxy.name)
+        return _json({proxy.name: proxy.to_json() for proxy in proxies})
 
     async def proxy_create(self, request: web.Request) -> web.Response:
         wanted = parse_proxy(parse_json(await request.read()))
@@ -72,7 +83,11 @@ class ToxiproxyApi:
         return _json(proxy.to_json(), status=201)
 
     async def populate(self, request: web.Request) -> web.Response:
-        """Errors, too, carry ``proxies`` (those applied before the error), as Toxiproxy's do."""
+        """Errors, too, carry ``proxies`` (those applied before the error), as Toxiproxy's do.
+
+        As in Go, an error here is ``application/json`` without a newline (not the
+        error writer's), and no proxies is ``null``.
+        """
         raw = await request.read()
         applied: list[Proxy] = []
         async with self.server.lock:
@@ -81,8 +96,9 @@ class ToxiproxyApi:
                     proxy = self.server.new_proxy(item.name, item.listen, item.upstream)
                     applied.append(await self.server.proxies.add_or_replace(proxy, start=item.enabled))
             except ApiError as exc:
-                return _json({**exc.to_json(), "proxies": [p.to_json() for p in applied]}, status=exc.status)
-        return _json({"proxies": [proxy.to_json() for proxy in applied]}, status=201)
+                return _json({**exc.to_json(), "proxies": [p.to_json() for p in applied] or None},
+                             status=exc.status)
+        return _json({"proxies": [proxy.to_json() for proxy in applied] or None}, status=201)
 
     async def proxy_show(self, request: web.Request) -> web.Response:
         return _json(self._proxy(request).to_json())
@@ -109,6 +125,8 @@ class ToxiproxyApi:
         async with self.server.lock:
             proxy = self._proxy(request)
             wanted = parse_toxic(parse_json(raw))
+            if proxy.toxics.has(wanted.name):
+                raise TOXIC_ALREADY_EXISTS()  # before the attributes are read, as in Go
             toxic = _configured(TOXIC_TYPES[wanted.type], wanted.attributes)
             entry = ToxicEntry(name=wanted.name, type=wanted.type, stream=wanted.stream,
                                toxicity=wanted.toxicity, toxic=toxic)
@@ -145,28 +163,95 @@ def _configured(toxic_type: type, attributes: Any, base: Any = None) -> Any:
 
 
 def _json(data: Any, *, status: int = 200) -> web.Response:
-    return web.json_response(data, status=status)
+    response = web.Response(body=encode(data), status=status)
+    response.headers["Content-Type"] = JSON_CONTENT_TYPE  # bare, as Go sets it: no charset
+    return response
 
 
-@web.middleware
-async def error_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """The one error writer: every failure becomes Toxiproxy's ``{"error", "status"}``."""
+def error_response(message: str, status: int) -> web.Response:
+    """The one error writer, as Go's ``http.Error`` writes ``{"error", "status"}``: plain text, a newline."""
+    response = web.Response(body=encode({"error": message, "status": status}) + b"\n", status=status)
+    response.headers["Content-Type"] = ERROR_CONTENT_TYPE
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+def error_middleware(request_ids: RequestIds) -> Any:
+    @web.middleware
+    async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+        """Every failure becomes Toxiproxy's error body; routed answers carry a request id."""
+        routed = request.match_info.http_exception is None
+        response = await _answer(request, handler)
+        if routed:
+            response.headers[REQUEST_ID_HEADER] = request_ids.next()
+        return response
+
+    return middleware
+
+
+async def _answer(request: web.Request, handler: Handler) -> web.StreamResponse:
     if request.headers.get("User-Agent", "").startswith("Mozilla/"):
-        return web.Response(status=403, text="User agent not allowed\n")  # as Toxiproxy: no browsers (CSRF)
+        response = web.Response(status=403, body=b"User agent not allowed\n")  # as Toxiproxy: no browsers (CSRF)
+        response.headers["Content-Type"] = ERROR_CONTENT_TYPE
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        return response
     try:
         return await handler(request)
     except ApiError as exc:
-        return _json(exc.to_json(), status=exc.status)
+        return error_response(exc.message, exc.status)
     except web.HTTPException as exc:
         if exc.status < 400:
             raise
-        return _json({"error": (exc.reason or "error").lower(), "status": exc.status}, status=exc.status)
+        return error_response((exc.reason or "error").lower(), exc.status)
     except Exception as exc:
         log.exception("%s %s failed", request.method, request.path)
-        return _json({"error": f"internal error: {exc}", "status": 500}, status=500)
+        return error_response(f"internal error: {exc}", 500)
 
 
-def build_app(server: ToxiproxyServer) -> web.Application:
-    app = web.Application(middlewares=[error_middleware])
-    app.add_routes(ToxiproxyApi(server).routes())
+def build_app(server: ToxiproxyServer, *, extra_routes: list[web.RouteDef] | None = None) -> web.Application:
+    app = web.Application(middlewares=[error_middleware(RequestIds())], client_max_size=MAX_BODY_BYTES)
+    app.add_routes(ToxiproxyApi(server).routes() + (extra_routes or []))
     return app
+
+
+MAX_REQUEST_LINE_BYTES = 1024 * 1024
+"""Go's ``http.DefaultMaxHeaderBytes``: a request line or header up to 1 MiB is served, not refused at 8 KiB."""
+
+
+class _JsonErrorRequestHandler(RequestHandler):
+    """What aiohttp's HTTP parser refuses (a line too long, a method that is not a token) answers
+    through the one error writer too, instead of aiohttp's plain-text page."""
+
+    def handle_error(self, request: BaseRequest, status: int = 500, exc: BaseException | None = None,
+                     message: str | None = None) -> web.StreamResponse:
+        if request.writer.output_size > 0:
+            return super().handle_error(request, status, exc, message)  # too late for any body
+        if isinstance(exc, LineTooLong):
+            status, text = 431, "request header fields too large"  # what Go answers past its header limit
+        elif status == 500:
+            text = "internal error"
+        else:
+            detail = str(getattr(exc, "message", None) or message or "malformed HTTP request")
+            text = f"bad request: {detail.splitlines()[0].rstrip(': ')}"
+        log.debug("refused a malformed request from %s: %s", request.remote, exc)
+        response = error_response(text, status)
+        response.force_close()
+        return response
+
+
+class _JsonErrorServer(web.Server):
+    def __call__(self) -> RequestHandler:
+        return _JsonErrorRequestHandler(self, loop=self._loop, **self._kwargs)
+
+
+class ApiRunner(web.AppRunner):
+    """An ``AppRunner`` whose connections use the JSON error writer for parser errors as well."""
+
+    def __init__(self, app: web.Application, **kwargs: Any) -> None:
+        super().__init__(app, max_line_size=MAX_REQUEST_LINE_BYTES, max_field_size=MAX_REQUEST_LINE_BYTES,
+                         **kwargs)
+
+    async def _make_server(self) -> web.Server:
+        server = await super()._make_server()
+        server.__class__ = _JsonErrorServer  # same state, one method more: the handler class it builds
+        return server

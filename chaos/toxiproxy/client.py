@@ -114,7 +114,7 @@ class ToxiproxyClient:
     def populate(self, proxies: Iterable[ProxyConfig]) -> list[ProxyInfo]:
         """Create or replace proxies in one call (kept when listen and upstream already match)."""
         response = self._request("POST", "/populate", json=list(proxies))
-        return cast(list[ProxyInfo], response.json()["proxies"])
+        return cast(list[ProxyInfo], response.json()["proxies"] or [])  # Go answers null for none
 
     # toxics
 

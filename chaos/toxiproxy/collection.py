@@ -16,11 +16,11 @@ class ProxyCollection:
         try:
             return self._proxies[name]
         except KeyError:
-            raise PROXY_NOT_FOUND from None
+            raise PROXY_NOT_FOUND() from None
 
     async def add(self, proxy: Proxy, *, start: bool) -> None:
         if proxy.name in self._proxies:
-            raise PROXY_ALREADY_EXISTS
+            raise PROXY_ALREADY_EXISTS()
         if start:
             await proxy.start()
         self._proxies[proxy.name] = proxy

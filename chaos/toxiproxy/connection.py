@@ -6,7 +6,6 @@ it started is cancelled and it leaves its proxy's books.
 """
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import logging
 import random
@@ -14,7 +13,8 @@ import socket
 import struct
 from collections.abc import Callable
 
-from chaos.toxiproxy.link import Link
+from chaos.toxiproxy.endpoint import Endpoint
+from chaos.toxiproxy.link import ByteMeter, Link
 from chaos.toxiproxy.stream import Stream
 from chaos.toxiproxy.toxic_collection import ToxicCollection
 
@@ -23,22 +23,26 @@ _LINGER_ZERO = struct.pack("ii", 1, 0)
 
 
 class Connection:
-    def __init__(self, client: tuple[asyncio.StreamReader, asyncio.StreamWriter],
-                 upstream: tuple[asyncio.StreamReader, asyncio.StreamWriter], *,
-                 toxics: ToxicCollection, rng: random.Random,
-                 on_closed: Callable[[Connection], None]) -> None:
-        self._client = client[1]
-        self._upstream = upstream[1]
+    def __init__(self, client: Endpoint, upstream: Endpoint, *, toxics: ToxicCollection, rng: random.Random,
+                 on_closed: Callable[[Connection], None],
+                 meters: Callable[[Stream], ByteMeter | None] = lambda stream: None) -> None:
+        self._client = client
+        self._upstream = upstream
         self._toxics = toxics
         self._on_closed = on_closed
         self._closed = False
-        self.upstream_link = Link(Stream.UPSTREAM, client[0], upstream[1], rng=rng, owner=self)
-        self.downstream_link = Link(Stream.DOWNSTREAM, upstream[0], client[1], rng=rng, owner=self)
+        self.upstream_link = Link(Stream.UPSTREAM, client, upstream, rng=rng, owner=self,
+                                  meter=meters(Stream.UPSTREAM))
+        self.downstream_link = Link(Stream.DOWNSTREAM, upstream, client, rng=rng, owner=self,
+                                    meter=meters(Stream.DOWNSTREAM))
 
     def start(self) -> None:
+        """Chains first, then reading: no byte can arrive before the link has its toxics."""
         for link in (self.upstream_link, self.downstream_link):
             self._toxics.attach(link)
             link.start()
+        self._client.attach(reader=self.upstream_link, writer=self.downstream_link)
+        self._upstream.attach(reader=self.downstream_link, writer=self.upstream_link)
 
     def link_finished(self, link: Link) -> None:
         if self.upstream_link.finished and self.downstream_link.finished:
@@ -46,8 +50,8 @@ class Connection:
 
     def reset(self) -> None:
         """Both peers see "connection reset by peer": SO_LINGER 0, then close."""
-        for writer in (self._client, self._upstream):
-            sock = writer.get_extra_info("socket")
+        for endpoint in (self._client, self._upstream):
+            sock = endpoint.transport.get_extra_info("socket") if endpoint.transport is not None else None
             if sock is not None:
                 with contextlib.suppress(OSError):
                     sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, _LINGER_ZERO)
@@ -55,8 +59,8 @@ class Connection:
 
     def abort(self) -> None:
         """Close both sockets now, dropping whatever is still in the links."""
-        for writer in (self._client, self._upstream):
-            writer.transport.abort()
+        for endpoint in (self._client, self._upstream):
+            endpoint.abort()
         self._finish()
 
     def _finish(self) -> None:

@@ -8,7 +8,6 @@ does for Go's JSON decoder.
 from __future__ import annotations
 
 import json
-import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -17,6 +16,7 @@ from chaos.toxiproxy.addresses import AddressError, parse_address
 from chaos.toxiproxy.errors import INVALID_STREAM, INVALID_TOXIC_TYPE, MISSING_FIELD, bad_body
 from chaos.toxiproxy.stream import Stream
 from chaos.toxiproxy.toxics import TOXIC_TYPES
+from chaos.toxiproxy.wire import Float32
 
 @dataclass(frozen=True)
 class ProxyInput:
@@ -38,22 +38,39 @@ class ToxicInput:
     name: str
     type: str
     stream: Stream
-    toxicity: float
+    toxicity: Float32
     attributes: Mapping[str, Any]
 
 
 @dataclass(frozen=True)
 class ToxicChanges:
-    toxicity: float | None
+    toxicity: Float32 | None
     attributes: Mapping[str, Any]
 
 
+class _Number(float):
+    """A JSON number with a fraction or exponent, keeping its text for error messages (Go quotes it)."""
+
+    literal: str
+
+    def __new__(cls, literal: str) -> _Number:
+        number = super().__new__(cls, literal)
+        number.literal = literal
+        return number
+
+
+def _no_constants(name: str) -> None:
+    raise ValueError(f"invalid character {name[0]!r} looking for beginning of value")
+
+
 def parse_json(raw: bytes) -> Any:
+    """JSON as Go's decoder reads it: an empty body is ``EOF``, ``NaN`` and ``Infinity`` are not JSON."""
+    if not raw.strip():
+        raise bad_body("EOF")
     try:
-        return json.loads(raw)
+        return json.loads(raw, parse_float=_Number, parse_constant=_no_constants)
     except (ValueError, RecursionError) as exc:
-        detail = "empty body" if not raw.strip() else f"invalid JSON: {exc}"
-        raise bad_body(detail) from None
+        raise bad_body(f"invalid JSON: {exc}") from None
 
 
 def parse_proxy(body: Any, *, where: str = "") -> ProxyInput:
@@ -61,9 +78,9 @@ def parse_proxy(body: Any, *, where: str = "") -> ProxyInput:
     name = _string(obj, "name", where)
     upstream = _string(obj, "upstream", where)
     if not name:
-        raise MISSING_FIELD.joined(f"name{_at(where)}")
+        raise MISSING_FIELD(f"name{_at(where)}")
     if not upstream:
-        raise MISSING_FIELD.joined(f"upstream{_at(where)}")
+        raise MISSING_FIELD(f"upstream{_at(where)}")
     listen = _string(obj, "listen", where) or ""
     _check_listen(listen, where)
     _check_upstream(upstream, where)
@@ -90,46 +107,49 @@ def parse_populate(body: Any) -> list[ProxyInput]:
     names = [proxy.name for proxy in proxies]
     for name in names:
         if names.count(name) > 1:
-            raise bad_body(f"duplicate proxy name {name!r}")
+            raise bad_body(f"duplicate proxy name {json.dumps(name)}")
     return proxies
 
 
 def parse_toxic(body: Any) -> ToxicInput:
+    """Checked in the Go server's order: the fields' types, the stream, the type, then the attributes."""
     obj = _object(body, "body")
     toxic_type = _string(obj, "type")
-    if toxic_type not in TOXIC_TYPES:
-        known = ", ".join(sorted(TOXIC_TYPES))
-        raise INVALID_TOXIC_TYPE.joined(f"type {toxic_type!r} is not one of {known}")
     stream_text = _string(obj, "stream")
+    name = _string(obj, "name")
+    toxicity = _toxicity(obj, "ToxicWrapper")
     stream = _stream("downstream" if stream_text is None else stream_text)
-    name = _string(obj, "name") or f"{toxic_type}_{stream.value}"
-    toxicity = _toxicity(obj)
-    return ToxicInput(name=name, type=toxic_type, stream=stream,
-                      toxicity=1.0 if toxicity is None else toxicity, attributes=_attributes(obj))
+    if toxic_type not in TOXIC_TYPES:
+        raise INVALID_TOXIC_TYPE()
+    return ToxicInput(name=name or f"{toxic_type}_{stream.value}", type=toxic_type, stream=stream,
+                      toxicity=Float32(1.0) if toxicity is None else toxicity, attributes=_attributes(obj))
 
 
 def parse_toxic_changes(body: Any) -> ToxicChanges:
     """Only ``attributes`` (merged over the current ones) and ``toxicity`` can change, as in Toxiproxy."""
     obj = _object(body, "body")
-    return ToxicChanges(toxicity=_toxicity(obj), attributes=_attributes(obj))
+    return ToxicChanges(toxicity=_toxicity(obj, ""), attributes=_attributes(obj))
 
 
 def _stream(text: str) -> Stream:
     try:
         return Stream(text.lower())
     except ValueError:
-        raise INVALID_STREAM.joined(f"stream {text!r}") from None
+        raise INVALID_STREAM() from None
 
 
-def _toxicity(obj: Mapping[str, Any]) -> float | None:
+def _toxicity(obj: Mapping[str, Any], struct_name: str) -> Float32 | None:
+    """Any number a Go ``float32`` holds, as the Go server takes it (below 0 acts as 0, above 1 as 1)."""
     value = obj.get("toxicity")
     if value is None:
         return None
+    where = f"Go struct field {struct_name}.toxicity of type float32"
     if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise bad_body(f"toxicity: expected a number, got {_kind(value)}")
-    if not (math.isfinite(value) and 0.0 <= value <= 1.0):
-        raise bad_body(f"toxicity: must be between 0 and 1, got {value!r}")
-    return float(value)
+        raise bad_body(f"json: cannot unmarshal {_go_kind(value)} into {where}")
+    try:
+        return Float32(value)
+    except OverflowError:
+        raise bad_body(f"json: cannot unmarshal number {getattr(value, 'literal', value)} into {where}") from None
 
 
 def _attributes(obj: Mapping[str, Any]) -> Mapping[str, Any]:
@@ -182,6 +202,11 @@ def _at(where: str) -> str:
     return f" at {where}" if where else ""
 
 
+def _go_kind(value: Any) -> str:
+    """The JSON kind as Go's ``UnmarshalTypeError`` names it."""
+    return {dict: "object", list: "array", str: "string", bool: "bool"}.get(type(value), "number")
+
+
 def _kind(value: Any) -> str:
     return {dict: "object", list: "array", str: "string", bool: "boolean", int: "number",
-            float: "number", type(None): "null"}.get(type(value), type(value).__name__)
+            float: "number", _Number: "number", type(None): "null"}.get(type(value), type(value).__name__)

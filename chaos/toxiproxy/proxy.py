@@ -8,19 +8,27 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from chaos.toxiproxy.addresses import AddressError, HostPort, bind_listener, format_sockname, parse_address
+from chaos.toxiproxy.addresses import (AddressError, HostPort, ListenError, bind_listener, format_sockname,
+                                       parse_address)
 from chaos.toxiproxy.connection import Connection
+from chaos.toxiproxy.endpoint import Endpoint
 from chaos.toxiproxy.errors import ApiError
+from chaos.toxiproxy.link import ByteMeter
+from chaos.toxiproxy.stream import Stream
 from chaos.toxiproxy.toxic_collection import ToxicCollection
+
+if TYPE_CHECKING:
+    from chaos.toxiproxy.metrics import ProxyMetrics
 
 log = logging.getLogger("chaos.toxiproxy.proxy")
 UPSTREAM_CONNECT_TIMEOUT_S = 30.0
 
 
 class Proxy:
-    def __init__(self, name: str, listen: str, upstream: str, *, rng: random.Random, default_host: str) -> None:
+    def __init__(self, name: str, listen: str, upstream: str, *, rng: random.Random, default_host: str,
+                 metrics: ProxyMetrics | None = None) -> None:
         self.name = name
         self.listen = listen
         self.upstream = upstream
@@ -29,15 +37,17 @@ class Proxy:
         self._default_host = default_host
         self._server: asyncio.Server | None = None
         self._connections: set[Connection] = set()
-        self._dialing: set[asyncio.StreamWriter] = set()
+        self._dialing: set[Endpoint] = set()
+        self._metrics = metrics
 
     @property
     def enabled(self) -> bool:
         return self._server is not None
 
     def to_json(self) -> dict[str, Any]:
+        """The Go server's field set and order; ``Logger`` is its zerolog logger, which marshals as ``{}``."""
         return {"name": self.name, "listen": self.listen, "upstream": self.upstream, "enabled": self.enabled,
-                "toxics": [entry.to_json() for entry in self.toxics.entries()]}
+                "Logger": {}, "toxics": [entry.to_json() for entry in self.toxics.entries()]}
 
     async def start(self) -> None:
         """Listen; ``listen`` then shows the real address (the port chosen for port 0)."""
@@ -47,9 +57,11 @@ class Proxy:
             address = (parse_address(self.listen, field="listen", allow_empty_host=True, allow_port_zero=True)
                        if self.listen else HostPort("", 0))
             sock = await bind_listener(address, self._default_host)
+        except ListenError as exc:
+            raise ApiError(str(exc), 500) from None
         except (OSError, AddressError) as exc:
             raise ApiError(f"listen tcp {self.listen}: {exc}", 500) from None
-        self._server = await asyncio.start_server(self._on_client, sock=sock)
+        self._server = await asyncio.get_running_loop().create_server(self._accepted, sock=sock)
         self.listen = format_sockname(sock.getsockname())
         log.info("Started proxy %s listen=%s upstream=%s", self.name, self.listen, self.upstream)
 
@@ -58,8 +70,8 @@ class Proxy:
         if server is None:
             return
         server.close()
-        for writer in list(self._dialing):
-            writer.transport.abort()
+        for client in list(self._dialing):
+            client.abort()
         for connection in list(self._connections):
             connection.abort()
         log.info("Terminated proxy %s listen=%s upstream=%s", self.name, self.listen, self.upstream)
@@ -77,25 +89,50 @@ class Proxy:
         else:
             self.stop()
 
-    async def _on_client(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    def _meters(self, stream: Stream) -> ByteMeter | None:
+        """Labelled as Go labels them: direction, proxy, listener, upstream (as they are when the client connects)."""
+        if self._metrics is None:
+            return None
+        return self._metrics.meter(stream.value, self.name, self.listen, self.upstream)
+
+    def _accepted(self) -> Endpoint:
+        """A client's socket; it reads nothing until the upstream is dialled and both links are attached."""
+        client = _ClientEndpoint(self)
+        return client
+
+    async def dial(self, client: Endpoint) -> None:
         server = self._server
-        self._dialing.add(writer)
+        self._dialing.add(client)
+        loop = asyncio.get_running_loop()
         try:
-            upstream = parse_address(self.upstream, field="upstream", allow_empty_host=False, allow_port_zero=False)
-            dialled = await asyncio.wait_for(asyncio.open_connection(upstream.host, upstream.port),
-                                             UPSTREAM_CONNECT_TIMEOUT_S)
+            address = parse_address(self.upstream, field="upstream", allow_empty_host=False, allow_port_zero=False)
+            _, upstream = await asyncio.wait_for(loop.create_connection(Endpoint, address.host, address.port),
+                                                 UPSTREAM_CONNECT_TIMEOUT_S)
         except (TimeoutError, OSError, AddressError) as exc:
             log.warning("proxy %s: unable to open connection to upstream %s: %s", self.name, self.upstream, exc)
-            writer.transport.abort()
+            client.abort()
             return
         finally:
-            self._dialing.discard(writer)
-        if server is None or self._server is not server:
-            dialled[1].transport.abort()
-            writer.transport.abort()
+            self._dialing.discard(client)
+        if server is None or self._server is not server or client.lost:
+            upstream.abort()
+            client.abort()
             return
-        connection = Connection((reader, writer), dialled, toxics=self.toxics, rng=self._rng,
-                                on_closed=self._connections.discard)
+        connection = Connection(client, upstream, toxics=self.toxics, rng=self._rng,
+                                on_closed=self._connections.discard, meters=self._meters)
         self._connections.add(connection)
         connection.start()
-        log.debug("proxy %s: client %s connected to %s", self.name, writer.get_extra_info("peername"), self.upstream)
+        log.debug("proxy %s: client connected to %s", self.name, self.upstream)
+
+
+class _ClientEndpoint(Endpoint):
+    """The accepted side: on connect, the proxy dials the upstream for it."""
+
+    def __init__(self, proxy: Proxy) -> None:
+        super().__init__()
+        self._proxy = proxy
+        self._dial: asyncio.Task[None] | None = None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        super().connection_made(transport)
+        self._dial = asyncio.get_running_loop().create_task(self._proxy.dial(self))

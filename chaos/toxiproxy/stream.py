@@ -4,11 +4,15 @@ Stages hand chunks on without awaiting (the queues have no bound), so a stage ca
 be stopped at any of its await points and nothing is ever half-sent. Backpressure
 is applied once, at the socket reader, from the bytes waiting anywhere in the
 link (``LinkBudget``), which is what keeps memory bounded.
+
+``ChunkQueue.empty`` is what the link's fast path asks: only when nothing waits
+may a chunk skip the queue, so skipping never reorders bytes.
 """
 from __future__ import annotations
 
 import asyncio
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -33,26 +37,28 @@ class Chunk:
 
 
 class LinkBudget:
-    """Bytes queued anywhere in one link; the reader waits while it is over the limit."""
+    """Bytes queued anywhere in one link; ``on_full(True)`` when it reaches the limit, ``on_full(False)`` below it.
 
-    def __init__(self, limit: int) -> None:
+    The link pauses reading its source while the budget is full.
+    """
+
+    def __init__(self, limit: int, on_full: Callable[[bool], None] = lambda full: None) -> None:
         self.limit = limit
         self.queued = 0
-        self._room = asyncio.Event()
-        self._room.set()
+        self.full = False
+        self._on_full = on_full
 
     def add(self, nbytes: int) -> None:
         self.queued += nbytes
-        if self.queued >= self.limit:
-            self._room.clear()
+        if not self.full and self.queued >= self.limit:
+            self.full = True
+            self._on_full(True)
 
     def remove(self, nbytes: int) -> None:
         self.queued -= nbytes
-        if self.queued < self.limit:
-            self._room.set()
-
-    async def wait_for_room(self) -> None:
-        await self._room.wait()
+        if self.full and self.queued < self.limit:
+            self.full = False
+            self._on_full(False)
 
 
 class ChunkQueue:
@@ -63,18 +69,30 @@ class ChunkQueue:
     Anything put after the end is dropped: the stream it belonged to is over.
     """
 
-    def __init__(self, budget: LinkBudget) -> None:
+    def __init__(self, budget: LinkBudget, sink: Callable[[Chunk], bool] | None = None,
+                 on_end: Callable[[], None] | None = None) -> None:
+        """``sink`` may take a chunk at once when nothing waits ahead of it (the link's writer, when
+        its socket can take more), which saves the task switch to whoever would ``get`` it;
+        ``on_end`` hears the end at once when nothing waits ahead of it."""
         self._chunks: deque[Chunk] = deque()
         self._ended = False
         self._ready = asyncio.Event()
         self._budget = budget
+        self._sink = sink
+        self._on_end = on_end
 
     @property
     def ended(self) -> bool:
         return self._ended
 
+    @property
+    def empty(self) -> bool:
+        return not self._chunks
+
     def put(self, chunk: Chunk) -> None:
         if self._ended or not chunk.data:
+            return
+        if self._sink is not None and not self._chunks and self._sink(chunk):
             return
         self._chunks.append(chunk)
         self._budget.add(len(chunk.data))
@@ -91,6 +109,14 @@ class ChunkQueue:
     def end(self) -> None:
         self._ended = True
         self._ready.set()
+        if self._on_end is not None and not self._chunks:
+            self._on_end()
+
+    def pass_through(self, sink: Callable[[Chunk], bool] | None, on_end: Callable[[], None] | None) -> None:
+        """Hand every chunk to ``sink`` and the end to ``on_end`` as they come, with no consumer task
+        (a stage that changes nothing); ``None, None`` turns it back into a plain queue."""
+        self._sink = sink
+        self._on_end = on_end
 
     async def get(self) -> Chunk | None:
         """The next chunk, or ``None`` once the stream has ended and is drained.

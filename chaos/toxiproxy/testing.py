@@ -12,9 +12,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Any
 
 from chaos.toxiproxy.server import ServerConfig, ToxiproxyServer
 
@@ -33,9 +34,10 @@ class RunningServer:
 
 
 class _ServerThread(threading.Thread):
-    def __init__(self, config: ServerConfig) -> None:
+    def __init__(self, config: ServerConfig, loop_factory: Callable[[], asyncio.AbstractEventLoop] | None) -> None:
         super().__init__(name=f"toxiproxy-{config.host}", daemon=True)
         self.config = config
+        self._loop_factory = loop_factory
         self.ready = threading.Event()
         self.port: int | None = None
         self.error: BaseException | None = None
@@ -44,7 +46,8 @@ class _ServerThread(threading.Thread):
 
     def run(self) -> None:
         try:
-            asyncio.run(self._serve())
+            with asyncio.Runner(loop_factory=self._loop_factory) as runner:
+                runner.run(self._serve())
         except BaseException as exc:  # reported to the starting thread, which re-raises it
             self.error = exc
         finally:
@@ -70,9 +73,19 @@ class _ServerThread(threading.Thread):
 
 
 @contextmanager
-def running_server(host: str = "127.0.0.1", *, seed: int | None = None) -> Iterator[RunningServer]:
-    """A Toxiproxy-compatible server on an ephemeral port of ``host``, for the duration of the block."""
-    thread = _ServerThread(ServerConfig(host=host, port=0, seed=seed))
+def running_server(host: str = "127.0.0.1", *, seed: int | None = None, loop: str = "asyncio",
+                   **options: Any) -> Iterator[RunningServer]:
+    """A Toxiproxy-compatible server on an ephemeral port of ``host``, for the duration of the block.
+
+    ``loop`` is ``"asyncio"`` or ``"uvloop"`` (what ``python -m chaos.toxiproxy`` runs when it is installed);
+    ``options`` are further ``ServerConfig`` fields (``config_file``, ``proxy_metrics``...).
+    """
+    factory = None
+    if loop == "uvloop":
+        import uvloop
+
+        factory = uvloop.new_event_loop
+    thread = _ServerThread(ServerConfig(host=host, port=0, seed=seed, **options), factory)
     thread.start()
     try:
         if not thread.ready.wait(START_TIMEOUT_S):

@@ -21,6 +21,7 @@ class ToxicEntry:
     type: str
     stream: Stream
     toxicity: float
+    """A ``wire.Float32``, as Go keeps it, so it prints ``1`` and ``0.1``."""
     toxic: Any
 
     def to_json(self) -> dict[str, Any]:
@@ -47,15 +48,18 @@ class ToxicCollection:
         """Upstream chain then downstream chain, each in order, as Toxiproxy lists them."""
         return [*self._chains[Stream.UPSTREAM], *self._chains[Stream.DOWNSTREAM]]
 
+    def has(self, name: str) -> bool:
+        return any(entry.name == name for entry in self.entries())
+
     def get(self, name: str) -> ToxicEntry:
         for entry in self.entries():
             if entry.name == name:
                 return entry
-        raise TOXIC_NOT_FOUND
+        raise TOXIC_NOT_FOUND()
 
     def add(self, entry: ToxicEntry) -> None:
         if any(existing.name == entry.name for existing in self.entries()):
-            raise TOXIC_ALREADY_EXISTS
+            raise TOXIC_ALREADY_EXISTS()
         self._chains[entry.stream].append(entry)
         for link in self._links_of(entry.stream):
             link.add_toxic(entry)

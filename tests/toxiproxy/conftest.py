@@ -1,6 +1,7 @@
 """Fixtures for the fault proxy's tests: a fresh server per test, an echo upstream, the clients."""
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from typing import Any
 
@@ -13,12 +14,14 @@ from chaos.toxiproxy.testing import RunningServer, running_server
 from tests.toxiproxy.tcp import EchoServer, echo_server
 
 SEED = 20240601
+LOOP = os.environ.get("TOXIPROXY_TEST_LOOP", "asyncio")
+"""``TOXIPROXY_TEST_LOOP=uvloop`` runs every in-process server on uvloop, the loop the server process prefers."""
 
 
 @pytest.fixture
 def toxiproxy_server() -> Iterator[RunningServer]:
     """A server of its own for each test, so no test sees another's proxies or connections."""
-    with running_server(seed=SEED) as server:
+    with running_server(seed=SEED, loop=LOOP) as server:
         yield server
 
 

@@ -91,3 +91,7 @@ def test_a_server_that_never_answers_times_out_instead_of_hanging() -> None:
         for sock in accepted:
             sock.close()
         silent.close()
+
+
+def test_an_empty_populate_is_an_empty_list_although_the_server_answers_null(client: ToxiproxyClient) -> None:
+    assert client.populate([]) == []

@@ -1,5 +1,8 @@
 """slicer: chunks leave in pieces of about ``average_size`` bytes, ``delay`` µs apart.
 
+An ``average_size`` of 0 (the default, which the Go server accepts and then
+crashes on) slices nothing: chunks pass whole, after the delay.
+
 Pieces come from splitting a chunk roughly in half, again and again, each cut
 moved by up to ``size_variation`` bytes, so sizes vary evenly through the chunk.
 """
@@ -23,9 +26,7 @@ class SlicerToxic:
     """Microseconds after each piece."""
 
     def validate(self) -> None:
-        if self.average_size < 1:
-            raise InvalidAttribute(f"attributes.average_size: must be at least 1, got {self.average_size}")
-        if self.size_variation >= self.average_size:
+        if self.average_size > 0 and self.size_variation >= self.average_size:
             raise InvalidAttribute(
                 f"attributes.size_variation: must be smaller than average_size ({self.average_size}), "
                 f"got {self.size_variation}")
@@ -36,6 +37,8 @@ class SlicerToxic:
         Terminates because a segment is only cut when longer than
         ``average_size + size_variation`` and both halves keep at least one byte.
         """
+        if self.average_size < 1:
+            return [size]
         sizes: list[int] = []
         pending = [size]
         while pending:
