@@ -7,7 +7,8 @@ turns the rounds around it into the rounds it can hurt (Jepsen composes its
 workload and nemesis on one timeline for the same reason):
 
 - a worker killed or paused: the round just before sends async invoices from
-  every lane, so tasks are running when the worker stops;
+  every lane, each for its own (user, period), so tasks are running when the
+  worker stops and a task lost with it is the only one of its invoice;
 - an api instance paused or cut off: the round just before puts a slow
   invoice holder on that instance, and two rounds while it is held revisit
   the same (user, period) — one halfway, one just before it comes back, so
@@ -27,7 +28,7 @@ REVISIT_BEFORE_END_S = 0.7
 
 
 def aims(schedule: Schedule, topology: Topology, params: WorkloadParams) -> tuple[Aim, ...]:
-    found: list[Aim] = []
+    found: list[Aim] = []   # later aims take a round an earlier one took: overlapping faults share
     apis = list(topology.apis)
     for step in schedule:
         kind, target = step.fault.kind, step.fault.target
@@ -37,7 +38,7 @@ def aims(schedule: Schedule, topology: Topology, params: WorkloadParams) -> tupl
             index = _round_at(step.at_s - HOLDER_LEAD_S, params)
             found.append(Aim(index, "invoice", (apis.index(target) - index) % len(apis)))
             for at in (step.at_s + step.duration_s / 2, step.at_s + step.duration_s - REVISIT_BEFORE_END_S):
-                found.append(Aim(_round_at(at, params), "invoice_again"))
+                found.append(Aim(_round_at(at, params), "invoice_again", of=index))
     return tuple(found)
 
 

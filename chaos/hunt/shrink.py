@@ -5,12 +5,13 @@ same cluster, data reset, same seed) still shows the anomaly; the passes
 repeat until none finds anything smaller, or the tries or the time run out.
 In the order that cuts most per try:
 
-1. only the kinds of round the anomaly's operations came from, then one
-   kind fewer at a time;
-2. no faults at all, else delta debugging over the schedule (Zeller's ddmin);
-3. delta debugging over the main rounds;
-4. narrower rounds (fewer clients in flight together);
-5. replays only of keys still used;
+1. only the kinds of round the anomaly's operations came from;
+2. no faults at all, else delta debugging over the schedule (Zeller's ddmin):
+   a reproduction with fewer faults says more;
+3. one kind of round fewer at a time;
+4. delta debugging over the main rounds;
+5. narrower rounds (fewer clients in flight together);
+6. replays only of keys still used;
 
 and once no fault is left, the rounds back to back (each try is then quicker).
 
@@ -76,8 +77,8 @@ class Shrinker:
                 if first and involved:
                     self._try_plan(_only_kinds(self.best.plan, set(involved)), f"only {', '.join(sorted(involved))}")
                 first = False
-                self._kinds()
-                self._faults()
+                self._faults()   # before the rounds: a reproduction with fewer faults says more, and a
+                self._kinds()    # fault-free one replays its rounds back to back, each later try quicker
                 if not self.best.schedule:   # no fault left to meet: the rounds need not wait for one
                     self._try_plan(_back_to_back(self.best.plan), "rounds back to back")
                 self._rounds()

@@ -30,42 +30,46 @@ class Topology:
     allowed: frozenset[str] = frozenset()
 
 
-def candidates(topology: Topology, rng: random.Random) -> list[Fault]:
-    """One instance of every kind of fault the topology allows, on a random target each."""
+def candidates(topology: Topology, rng: random.Random) -> list[list[Fault]]:
+    """The faults the topology allows, in classes: the client's links, the links to each dependency,
+    pauses, kills, disconnects; one instance of each fault on a random target. A schedule draws a class
+    first, so a kind with few variants (a worker killed) is drawn as often as one with many (the
+    client's link toxics), and the rare crash is not drowned by the many slow links."""
     apis, workers, allowed = list(topology.apis), list(topology.workers), topology.allowed
-    found: list[Fault] = []
+    classes: list[list[Fault]] = []
     if "client_link" in allowed and apis:
-        found += [reset_peer(f"client->{rng.choice(apis)}", after_ms=0),
-                  Toxic(f"client->{rng.choice(apis)}", "limit_data", {"bytes": rng.choice([64, 128])}),
-                  latency(f"client->{rng.choice(apis)}", ms=rng.choice([200, 500]), jitter_ms=100)]
+        classes.append([reset_peer(f"client->{rng.choice(apis)}", after_ms=0),
+                        Toxic(f"client->{rng.choice(apis)}", "limit_data", {"bytes": rng.choice([64, 128])}),
+                        latency(f"client->{rng.choice(apis)}", ms=rng.choice([200, 500]), jitter_ms=100)])
     for dependency in ("redis", "postgres"):
         if f"{dependency}_link" in allowed:
             parties = apis + (workers if "workers" in allowed else [])
             if parties:
-                found += [latency(f"{rng.choice(parties)}->{dependency}", ms=rng.choice([50, 300]), jitter_ms=50),
-                          Partition(f"{rng.choice(parties)}->{dependency}")]
-    if "pause" in allowed and apis:
-        found.append(Pause(rng.choice(apis)))
-    if "pause" in allowed and "workers" in allowed and workers:
-        found.append(Pause(rng.choice(workers)))
+                classes.append([latency(f"{rng.choice(parties)}->{dependency}", ms=rng.choice([50, 300]),
+                                        jitter_ms=50),
+                                Partition(f"{rng.choice(parties)}->{dependency}")])
+    if "pause" in allowed:
+        paused = apis + (workers if "workers" in allowed else [])
+        if paused:
+            classes.append([Pause(rng.choice(paused))])
     if "kill" in allowed and "workers" in allowed and workers:
-        found.append(Kill(rng.choice(workers)))
+        classes.append([Kill(rng.choice(workers))])
     if "disconnect" in allowed and apis:
-        found.append(Disconnect(rng.choice(apis)))
-    return found
+        classes.append([Disconnect(rng.choice(apis))])
+    return classes
 
 
 def generate(seed: int, topology: Topology, *, total_s: float, faults: int, overlap: bool = True,
-             min_s: float = 1.0, max_s: float = 6.0, pause_s: tuple[float, float] = (4.0, 13.0)) -> Schedule:
+             min_s: float = 1.0, max_s: float = 6.0, pause_s: tuple[float, float] = (6.0, 14.0)) -> Schedule:
     """``faults`` steps over ``total_s`` seconds; with ``overlap`` a step may begin while another runs.
     No two overlapping steps share a target (one link cannot hold two toxics of one name)."""
     rng = random.Random(f"nemesis:{seed}")
     steps: list[Step] = []
     for _ in range(faults):
-        pool = candidates(topology, rng)
-        if not pool:
+        classes = candidates(topology, rng)
+        if not classes:
             break
-        fault = rng.choice(pool)
+        fault = rng.choice(rng.choice(classes))
         low, high = pause_s if fault.kind == "pause" else (min_s, max_s)
         duration = rng.uniform(low, max(low, min(high, total_s * 0.6)))
         if overlap or not steps:

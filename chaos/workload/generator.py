@@ -101,11 +101,12 @@ class Round:
 class Aim:
     """Round ``index`` made a round of ``kind`` because a scheduled fault can hurt it there. ``lane``: for
     ``invoice``, the lane of the slow holder (the one that meets the faulted instance); ``invoice_again``:
-    the (user, period) of the last aimed invoice again, while its holder is stalled."""
+    the (user, period) of the aimed invoice round ``of`` again, while its holder is stalled."""
 
     index: int
     kind: str            # "invoice" | "invoice_again" | "invoice_async"
     lane: int | None = None
+    of: int | None = None   # invoice_again: the index of the aimed invoice round it revisits
 
 
 @dataclass(frozen=True)
@@ -113,7 +114,7 @@ class WorkloadParams:
     """What a hunt varies and a shrink makes smaller. ``kinds`` empty: every kind the target offers."""
 
     seed: int = 0
-    rounds: int = 40
+    rounds: int = 48
     clients: int = 6
     kinds: tuple[str, ...] = ()
     weights: Mapping[str, float] = field(default_factory=dict)
@@ -125,7 +126,7 @@ class WorkloadParams:
     async_hold_s: float = 1.0
     async_linger_s: float = 1.5
     replay_after_s: float = 6.0
-    seconds: float = 20.0   # the main rounds are paced over this many seconds
+    seconds: float = 24.0   # the main rounds are paced over this many seconds
     aims: tuple[Aim, ...] = ()
 
     @property
@@ -203,7 +204,7 @@ def generate(params: WorkloadParams, profile: TargetProfile) -> Plan:
     for i in range(params.rounds):
         rng = random.Random(f"{params.seed}:{i}")
         kind = rng.choices(kinds, weights)[0]
-        rnd = state.aimed(rng, aimed[i]) if i in aimed else state.round(rng, kind)
+        rnd = state.aimed(rng, aimed[i], i) if i in aimed else state.round(rng, kind)
         rounds.append(replace(rnd, at_s=round(i * params.pace_s, 3), index=i))
     rounds += [replace(r, index=params.rounds + i) for i, r in
                enumerate(state.final_rounds(random.Random(f"{params.seed}:final")))]
@@ -222,7 +223,7 @@ class _State:
                            if profile.sends("generate_invoice_async", name)}
         self.periods = 0
         self.invoiced: list[tuple[int, str]] = []
-        self.held: list[tuple[int, str]] = []                  # aimed invoices, with a slow holder
+        self.held: dict[int, tuple[int, str]] = {}             # aimed invoices by round, with a slow holder
         self.subscriptions = 0
         self.activated: list[tuple[int, int, str, str]] = []   # (user, subscription, key, method)
         self.keys: list[tuple[int, int, str, str]] = []        # every first use of a key
@@ -237,10 +238,14 @@ class _State:
     def round(self, rng: random.Random, kind: str) -> Round:
         return self._round(kind, getattr(self, kind)(rng))
 
-    def aimed(self, rng: random.Random, aim: Aim) -> Round:
+    def aimed(self, rng: random.Random, aim: Aim, index: int) -> Round:
         if aim.kind == "invoice_async":
-            return self._round(aim.kind, self.invoice_async(rng, width=self.p.clients))
-        return self._round("invoice", self.invoice(rng, held_on=aim.lane, again=aim.kind == "invoice_again"))
+            return self._round(aim.kind, self.invoice_async(rng, spread=True))
+        if aim.kind == "invoice_again":
+            return self._round("invoice", self.invoice(rng, again=self.held.get(aim.of)))
+        calls = self.invoice(rng, held_on=aim.lane)
+        self.held[index] = (calls[0].params["user_id"].index, calls[0].params["period"])
+        return self._round("invoice", calls)
 
     def _round(self, kind: str, calls: list[Call]) -> Round:
         return Round(kind, tuple(replace(c, kind=kind) for c in calls))
@@ -261,9 +266,10 @@ class _State:
 
     # the kinds of round
 
-    def invoice(self, rng: random.Random, held_on: int | None = None, again: bool = False) -> list[Call]:
-        if again and self.held:
-            user, period = self.held[-1]
+    def invoice(self, rng: random.Random, held_on: int | None = None,
+                again: tuple[int, str] | None = None) -> list[Call]:
+        if again is not None:
+            user, period = again
         elif held_on is None and self.invoiced and rng.random() < 0.4:
             user, period = rng.choice(self.invoiced[-8:])   # a recent one again
         else:
@@ -273,13 +279,12 @@ class _State:
         if held_on is not None:
             held_on = held_on % self.p.clients
             width = max(width, held_on + 1)
-            self.held.append((user, period))
         calls = []
         for lane in range(width):
             if held_on is not None:
                 slow = self.slow and lane == held_on
             else:
-                slow = lane == 0 and self.slow and not again and rng.random() < 0.5
+                slow = lane == 0 and self.slow and again is None and rng.random() < 0.5
             if slow:
                 calls.append(Call("slow_invoice", {"user_id": Ref("user", user), "period": period,
                                                    "hold_s": self.p.slow_hold_s}, ADMIN, lane))
@@ -287,11 +292,14 @@ class _State:
                 calls.append(Call("generate_invoice", {"user_id": Ref("user", user), "period": period}, ADMIN, lane))
         return calls
 
-    def invoice_async(self, rng: random.Random, width: int | None = None) -> list[Call]:
-        user, period = self._user(rng), self._period()
+    def invoice_async(self, rng: random.Random, spread: bool = False) -> list[Call]:
+        """Several async requests for one (user, period); ``spread``: one for each of as many (user,
+        period)s, one per lane (a task lost with its worker is then the only one of its invoice)."""
+        width = self.p.clients if spread else self.width(rng, 1)
+        identities = [(self._user(rng), self._period()) for _ in range(width if spread else 1)]
         return [Call("generate_invoice_async", {"user_id": Ref("user", user), "period": period, **self.async_test},
                      ADMIN, lane)
-                for lane in range(width or self.width(rng, 1))]
+                for lane, (user, period) in zip(range(width), identities * (1 if spread else width))]
 
     def activate_same_key(self, rng: random.Random) -> list[Call]:
         user = self._user(rng)

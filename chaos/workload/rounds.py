@@ -4,10 +4,12 @@ The set-up (``Bound.make``) creates only what the plan refers to: its users
 (registered and logged in, each its own token), their subscriptions, and
 events and slots of the plan's capacities. The rounds then run one after
 another; the calls of a round wait at a barrier so they are really in flight
-at once, each lane on its own instance URL. A round does not wait for a call
-stuck behind a paused instance longer than ``round_timeout_s``: the next
-round starts (a revisit can take a lock that expired under its paused
-holder), and the stuck call ends when its client times out. Everything is
+at once, each lane on its own instance URL. The rounds keep to their
+``at_s``: a round waits for its calls only until the next round is due
+(``CATCH_UP_S`` at least, ``round_timeout_s`` at most), so calls stuck behind
+a paused instance do not push the later rounds past the fault they were
+aimed at (a revisit must take the lock that expired under the stalled
+holder while it is stalled); a stuck call ends when its client times out. Everything is
 bounded: the rounds by ``params.seconds``, each call by its client timeout.
 """
 from __future__ import annotations
@@ -29,7 +31,8 @@ from chaos.workload.generator import ADMIN, Call, Plan, Ref, Round
 MakeClient = Callable[[str], TargetClient]
 REGISTRATION_THREADS = 8
 ROUND_TIMEOUT_S = 3.0
-POOL_THREADS = 64
+CATCH_UP_S = 0.2   # a round behind its time waits this long for its calls, so late rounds catch up
+POOL_THREADS = 192   # calls stuck behind a stalled instance hold theirs until their client times out
 DEFINITE = frozenset({"ok", "fail"})
 
 
@@ -136,29 +139,32 @@ class Player:
     def main(self, seconds: float) -> None:
         """The main rounds, each at its ``at_s``; none starts after ``seconds`` (plus a round's timeout)."""
         started = time.monotonic()
-        for rnd in (r for r in self.plan.rounds if not r.final):
+        main = [r for r in self.plan.rounds if not r.final]
+        for rnd, after in zip(main, [*main[1:], None]):
             wait = started + rnd.at_s - time.monotonic()
             if wait > 0:
                 time.sleep(wait)
             if time.monotonic() > started + seconds + self.round_timeout_s:
                 break
-            self._play(rnd)
+            due = started + after.at_s - time.monotonic() if after is not None else self.round_timeout_s
+            self._play(rnd, wait_s=min(self.round_timeout_s, max(due, CATCH_UP_S)))
 
     def final(self) -> None:
         """The final rounds (replays), each waited for to the end."""
         for rnd in (r for r in self.plan.rounds if r.final):
-            self._play(rnd, wait_all=True)
+            self._play(rnd)
 
     def close(self) -> None:
         self._pool.shutdown(wait=True)
         for client in self._made:
             client.close()
 
-    def _play(self, rnd: Round, wait_all: bool = False) -> None:
+    def _play(self, rnd: Round, wait_s: float | None = None) -> None:
+        """``wait_s``: how long to wait for the round's calls (None: until every one has ended)."""
         barrier = threading.Barrier(len(rnd.calls)) if len(rnd.calls) > 1 else None
         futures = [self._pool.submit(self._call, call, self.urls[(call.lane + rnd.index) % len(self.urls)], barrier)
                    for call in rnd.calls]
-        done, _ = concurrent.futures.wait(futures, timeout=None if wait_all else self.round_timeout_s)
+        done, _ = concurrent.futures.wait(futures, timeout=wait_s)
         self.progress.rounds += 1
         for future in done:   # a workload that cannot call is a broken run, never a quiet one
             if future.exception() is not None:
