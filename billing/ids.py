@@ -23,10 +23,11 @@ MAX_ID = 2**31 - 1  # PostgreSQL INTEGER; ids are serial, from 1
 
 
 class DatabaseId(IntegerConverter):
-    """``int``, with ``max`` defaulting to the largest id a table can hold (never above it)."""
+    """``int`` from 1 to the largest id a table can hold (never outside it)."""
 
     def __init__(self, map: Map, *args: Any, **kwargs: Any) -> None:
         kwargs["max"] = min(kwargs.get("max") or MAX_ID, MAX_ID)
+        kwargs["min"] = max(kwargs.get("min") or 1, 1)   # ids are serial, from 1: /users/0/... is no one
         super().__init__(map, *args, **kwargs)
 
 

@@ -144,7 +144,7 @@ def test_an_id_beyond_the_database_is_404_json(client: FlaskClient, method: str,
     assert_json_error(response, 404, "not_found")
 
 
-def test_every_int_route_is_bounded_at_the_largest_id(app: Flask) -> None:
+def test_every_int_route_is_bounded_from_1_to_the_largest_id(app: Flask) -> None:
     adapter = app.url_map.bind("billing.test")
     int_routes = [rule for rule in app.url_map.iter_rules() if "<int:" in rule.rule]
     assert len(int_routes) >= 7
@@ -152,8 +152,10 @@ def test_every_int_route_is_bounded_at_the_largest_id(app: Flask) -> None:
         method = sorted(rule.methods - {"HEAD", "OPTIONS"})[0]
         at_max = re.sub(r"<int:\w+>", str(MAX_ID), rule.rule)
         assert adapter.match(at_max, method=method)[0] == rule.endpoint
-        with pytest.raises(NotFound):
-            adapter.match(re.sub(r"<int:\w+>", str(MAX_ID + 1), rule.rule), method=method)
+        assert adapter.match(re.sub(r"<int:\w+>", "1", rule.rule), method=method)[0] == rule.endpoint
+        for outside in (MAX_ID + 1, 0):   # ids are serial, from 1
+            with pytest.raises(NotFound):
+                adapter.match(re.sub(r"<int:\w+>", str(outside), rule.rule), method=method)
 
 
 def test_error_answers_are_json_whatever_the_method(client: FlaskClient) -> None:
