@@ -26,11 +26,14 @@ PATTERN = BLOCK * 40  # long enough to compare any chunk against without copying
 
 
 class PatternSource:
-    """An upstream that sends ``TRANSFER_BYTES`` of the repeating block to its first client, then closes."""
+    """An upstream that sends ``total`` bytes of the repeating block to its first client as fast as the proxy
+    takes them, counting them, then closes (or stops once its client is gone)."""
 
-    def __init__(self) -> None:
+    def __init__(self, total: int) -> None:
         self._listener = socket.create_server(("127.0.0.1", 0))
         self.address = f"127.0.0.1:{self._listener.getsockname()[1]}"
+        self.sent = 0
+        self._total = total
         self._thread = threading.Thread(target=self._serve, daemon=True)
         self._thread.start()
 
@@ -38,14 +41,21 @@ class PatternSource:
         conn, _ = self._listener.accept()
         with conn:
             view = memoryview(PATTERN)
-            sent = 0
-            while sent < TRANSFER_BYTES:
-                offset = sent % len(BLOCK)
-                sent += conn.send(view[offset:offset + min(1 << 20, TRANSFER_BYTES - sent)])
+            while self.sent < self._total:
+                offset = self.sent % len(BLOCK)
+                try:
+                    self.sent += conn.send(view[offset:offset + min(1 << 20, self._total - self.sent)])
+                except OSError:
+                    return
 
     def close(self) -> None:
         self._listener.close()
         self._thread.join(5)
+
+
+STALL_LIMIT_BYTES = 40 * 1024 * 1024
+"""Kernel buffers on four sockets plus the link's own limit: far less than what the source would send."""
+STALL_SOURCE_BYTES = 80 * 1024 * 1024
 
 
 def receive_and_check(sock: socket.socket) -> tuple[int, int | None]:
@@ -91,7 +101,7 @@ def client(request: pytest.FixtureRequest) -> Iterator[ToxiproxyClient]:
 
 
 def test_no_byte_is_lost_or_reordered_while_toxics_come_and_go_under_100_mb(client: ToxiproxyClient) -> None:
-    source = PatternSource()
+    source = PatternSource(total=TRANSFER_BYTES)
     try:
         listen = client.create_proxy("bulk", source.address)["listen"]
         done = threading.Event()
@@ -123,39 +133,7 @@ def test_a_toxic_added_to_a_link_on_the_fast_path_acts_at_once_and_removing_it_r
         assert echoed == b"fast again" and elapsed < 0.15
 
 
-class CountingSource:
-    """An upstream that sends as fast as the proxy takes bytes, counting them, until its client is gone."""
-
-    def __init__(self, total: int) -> None:
-        self._listener = socket.create_server(("127.0.0.1", 0))
-        self.address = f"127.0.0.1:{self._listener.getsockname()[1]}"
-        self.sent = 0
-        self._total = total
-        self._thread = threading.Thread(target=self._serve, daemon=True)
-        self._thread.start()
-
-    def _serve(self) -> None:
-        conn, _ = self._listener.accept()
-        with conn:
-            view = memoryview(PATTERN)
-            while self.sent < self._total:
-                offset = self.sent % len(BLOCK)
-                try:
-                    self.sent += conn.send(view[offset:offset + min(1 << 20, self._total - self.sent)])
-                except OSError:
-                    return
-
-    def close(self) -> None:
-        self._listener.close()
-        self._thread.join(5)
-
-
-STALL_LIMIT_BYTES = 40 * 1024 * 1024
-"""Kernel buffers on four sockets plus the link's own limit: far less than what the source would send."""
-STALL_SOURCE_BYTES = 80 * 1024 * 1024
-
-
-def wait_for_stall(source: CountingSource, quiet_s: float = 0.3, timeout_s: float = 5.0) -> int | None:
+def wait_for_stall(source: PatternSource, quiet_s: float = 0.3, timeout_s: float = 5.0) -> int | None:
     """What the source had sent once it sent nothing more for ``quiet_s``; ``None`` if it never stopped."""
     deadline = time.monotonic() + timeout_s
     last = -1
@@ -170,7 +148,7 @@ def wait_for_stall(source: CountingSource, quiet_s: float = 0.3, timeout_s: floa
 @pytest.mark.parametrize("toxic", [None, "noop", "latency"])
 def test_a_client_that_stops_reading_stops_the_upstream_instead_of_filling_the_proxy(
         client: ToxiproxyClient, toxic: str | None) -> None:
-    source = CountingSource(total=STALL_SOURCE_BYTES)
+    source = PatternSource(total=STALL_SOURCE_BYTES)
     try:
         listen = client.create_proxy("bulk", source.address)["listen"]
         if toxic is not None:
