@@ -102,9 +102,10 @@ def _recv_exactly(conn: socket.socket, size: int) -> bytes:
 
 
 @contextmanager
-def proxy_process() -> Iterator[str]:
+def proxy_process(loop: str = "auto") -> Iterator[str]:
     """``python -m chaos.toxiproxy`` on a free port; yields its URL once it has logged that it serves."""
-    process = subprocess.Popen([sys.executable, "-m", "chaos.toxiproxy", "--port", "0"], cwd=REPO, text=True,
+    process = subprocess.Popen([sys.executable, "-m", "chaos.toxiproxy", "--port", "0", "--loop", loop], cwd=REPO,
+                               text=True,
                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     try:
         yield _await_url(process)
@@ -225,12 +226,14 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--exchanges", type=int, default=5000)
     parser.add_argument("--megabytes", type=int, default=128)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--loop", choices=["auto", "asyncio", "uvloop"], default="asyncio",
+                        help="the proxy's event loop (default: asyncio, the one the runtime image runs)")
     args = parser.parse_args(argv)
     size = args.megabytes << 20
     upstreams = Upstreams()
     ports = (upstreams.echo_port, upstreams.source_port, upstreams.sink_port)
     try:
-        with proxy_process() as url:
+        with proxy_process(args.loop) as url:
             plain = tuple(create_proxy(url, f"{kind}", port, noop=False)
                           for kind, port in zip(("echo", "source", "sink"), ports, strict=True))
             noop = tuple(create_proxy(url, f"{kind}_noop", port, noop=True)
@@ -241,6 +244,7 @@ def main(argv: list[str] | None = None) -> None:
         upstreams.close()
 
     direct = results[0]
+    print(f"the proxy on the {args.loop} event loop")
     print(f"round trip, {len(MESSAGE)}-byte exchanges x {args.exchanges} (one connection per round, TCP_NODELAY); "
           f"throughput, one {args.megabytes} MiB transfer each way per round (best of {args.rounds} rounds)")
     print(f"  {'':11} {'p50 µs':>8} {'p99 µs':>8} {'p99.9 µs':>9} {'down MB/s':>10} {'up MB/s':>9}"

@@ -9,7 +9,9 @@ absence, and even then only in the words the profile names for an outage
 (e.g. 503), not any 5xx.
 
 So: outside every fault window (a window lasts from the fault's start to its
-stop plus ``grace_s``, while the lb and the pools catch up), an ``info``
+stop plus ``grace_s``, while the lb and the pools catch up: a connection the
+fault left dead in a pool is found out only when a request meets it and
+times out, 2 s in billing, so the grace is a few such timeouts), an ``info``
 completion or a 5xx status is ``indefinite_answer``. Inside a window, an
 ``info`` is expected and so is a status ``outage`` names; another 5xx is
 ``unexpected_outage_answer``. Evidence: the calls judged outside windows
@@ -29,7 +31,10 @@ SITUATIONS = {"definite_outside_faults": "a call outside fault windows",
               "outage_answers": "a call inside a fault window"}
 
 
-def check(history: Sequence[Op], outage: Iterable[int | str] = ("5xx",), grace_s: float = 2.0, *,
+GRACE_S = 5.0
+
+
+def check(history: Sequence[Op], outage: Iterable[int | str] = ("5xx",), grace_s: float = GRACE_S, *,
           fs: Iterable[str] | None = None, claims: Iterable[str] | None = None) -> Result:
     """``outage``: the statuses the profile allows during a fault (entries as in a profile's
     statuses: 503, "5xx", "500-599"). ``fs``: the operations to judge (None: every client call).

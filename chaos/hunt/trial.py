@@ -77,8 +77,14 @@ def run_trial(stage: Stage, plan: Plan, schedule: Schedule, *, recorder: Recorde
     note = "; ".join([*notes, clear_data(stage.admin) or ""]).strip("; ")
     bound = Bound.make(plan, stage.admin, stage.make_client, stage.setup_values)
     recorder = recorder if recorder is not None else Recorder()
-    nemesis = Nemesis(stage.target, lambda event, fault: recorder.nemesis(event, fault))
     player = Player(plan, bound, recorder, stage.target.api_urls(), stage.make_client, stage.admin.token)
+
+    def record(event: str, fault: dict) -> None:
+        recorder.nemesis(event, fault)
+        if event == "stop":
+            player.fault_healed()
+
+    nemesis = Nemesis(stage.target, record)
     if progress is not None:
         player.progress = progress
     try:

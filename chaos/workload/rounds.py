@@ -132,6 +132,8 @@ class Player:
         self._idle: dict[tuple[str, Any], list[TargetClient]] = {}
         self._made: list[TargetClient] = []
         self._busy: set[str] = set()
+        self._heals = 0                      # faults healed so far
+        self._heals_seen: dict[int, int] = {}   # a client's id -> the heals when it last called
         self._guard = threading.Lock()
         # calls stuck behind a paused instance keep their thread while later rounds go on
         self._pool = concurrent.futures.ThreadPoolExecutor(POOL_THREADS, "hunt-client")
@@ -206,16 +208,31 @@ class Player:
             self._busy.add(name)
             return name
 
+    def fault_healed(self) -> None:
+        """A fault has healed: every client drops its pooled connections before its next call.
+
+        A keep-alive connection that lived through the fault (an instance cut off the network, a link
+        reset) may be dead without either end knowing; the next request on it fails at once, before the
+        service could answer. That is the fault's doing, not the service's, so a client starts afresh
+        after each heal, as Jepsen reopens its clients after a fault."""
+        with self._guard:
+            self._heals += 1
+
     def _client(self, call: Call, url: str) -> TargetClient:
-        """An idle client of ``url`` with the call's token, else a new one (its own session)."""
+        """An idle client of ``url`` with the call's token, else a new one (its own session); one that
+        last called before a fault healed first closes its connections."""
         with self._guard:
             idle = self._idle.setdefault((url, call.actor), [])
-            if idle:
-                return idle.pop()
-        client = self.make_client(url)
-        client.token = self.bound.token(call, self.admin_token)
-        with self._guard:
-            self._made.append(client)
+            client = idle.pop() if idle else None
+            heals = self._heals
+        if client is None:
+            client = self.make_client(url)
+            client.token = self.bound.token(call, self.admin_token)
+            with self._guard:
+                self._made.append(client)
+        elif self._heals_seen.get(id(client), heals) < heals:
+            client.close()   # the session opens new connections on its next request
+        self._heals_seen[id(client)] = heals
         return client
 
     def _release(self, call: Call, url: str, client: TargetClient) -> None:

@@ -25,7 +25,7 @@ def kinds(result) -> list[str]:
 
 def test_definite_answers_outside_and_outage_answers_inside_a_fault_are_valid() -> None:
     history = build([call(0.0), call(0.2, "fail", 409, "sold_out"), call(1.2, "info", None, "ReadTimeout"),
-                     call(1.5, "info", 503, "unavailable"), call(5.0)], [PAUSE])
+                     call(1.5, "info", 503, "unavailable"), call(8.0)], [PAUSE])
     result = contract.check(history, outage=("5xx",))
     assert result.valid is True and result.anomalies == []
     assert result.evidence["definite_outside_faults"].count == 3 and result.evidence["outage_answers"].count == 2
@@ -35,20 +35,20 @@ def test_definite_answers_outside_and_outage_answers_inside_a_fault_are_valid() 
                                                  ("info", 502, None)])
 def test_a_timeout_or_a_5xx_with_no_fault_in_force_is_an_indefinite_answer(kind: str, status: int | None,
                                                                            error: str | None) -> None:
-    history = build([call(0.0), call(5.0, kind, status, error, f="generate_invoice")], [PAUSE])
+    history = build([call(0.0), call(8.0, kind, status, error, f="generate_invoice")], [PAUSE])
     result = contract.check(history)
     assert kinds(result) == ["indefinite_answer"] and result.valid is False
     message = result.anomalies[0].message
-    assert "generate_invoice" in message and str(status if status else "no status") in message and "5.000 s" in message
+    assert "generate_invoice" in message and str(status if status else "no status") in message and "8.000 s" in message
     assert result.anomalies[0].ops == (4, 5)  # after the fault's start and stop
 
 
 def test_an_indefinite_answer_says_how_long_after_the_last_heal_it_began() -> None:
     """A hang soon after a heal points at what the fault left behind (a dead connection, a held lock)."""
-    history = build([call(7.5, "info", None, "ReadTimeout"), call(0.5, "info", None, "ReadTimeout")], [PAUSE])
+    history = build([call(9.5, "info", None, "ReadTimeout"), call(0.5, "info", None, "ReadTimeout")], [PAUSE])
     messages = sorted(a.message for a in contract.check(history).anomalies)
     assert messages[0].endswith("with no fault in force")  # before any fault: nothing to point at
-    assert messages[1].endswith("with no fault in force (5.5 s after pause api_1 healed)")
+    assert messages[1].endswith("with no fault in force (7.5 s after pause api_1 healed)")
 
 
 def test_the_grace_after_a_fault_excuses_the_pools_catching_up() -> None:
