@@ -73,7 +73,7 @@ class Trial:
 def run_trial(stage: Stage, plan: Plan, schedule: Schedule, *, recorder: Recorder | None = None,
               progress: Progress | None = None) -> Trial:
     started = time.monotonic()
-    notes = restore(stage.target, stage.api, stage.workers)
+    notes = restore(stage.target, stage.api, stage.workers, stage.profile)
     note = "; ".join([*notes, clear_data(stage.admin) or ""]).strip("; ")
     bound = Bound.make(plan, stage.admin, stage.make_client, stage.setup_values)
     recorder = recorder if recorder is not None else Recorder()

@@ -1,25 +1,44 @@
-"""The reset between scenarios tells a stuck instance (runs, never answers) from one that answers 503."""
+"""The reset between scenarios tells a well instance from one a fault left stuck or degraded."""
 from __future__ import annotations
 
 import socket
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
 from chaos.cluster import reset
+from chaos.target import DEFAULT_PROFILE, load_profile
 
 pytestmark = pytest.mark.unit
 
 
-class Degraded(BaseHTTPRequestHandler):
-    def do_GET(self) -> None:  # noqa: N802 (http.server's name)
-        self.send_response(503)
-        self.send_header("Content-Length", "0")
-        self.end_headers()
+def answering(status: int) -> type[BaseHTTPRequestHandler]:
+    class Health(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802 (http.server's name)
+            body = b'{"status": "ok", "instance": "api_1", "redis": "ok", "db": "ok"}'
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
 
-    def log_message(self, *_: object) -> None:
-        pass
+        def log_message(self, *_: object) -> None:
+            pass
+
+    return Health
+
+
+@contextmanager
+def serving(status: int) -> Iterator[str]:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), answering(status))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
 
 
 class FakeCluster:
@@ -30,17 +49,18 @@ class FakeCluster:
         return self.urls
 
 
-def test_an_instance_that_accepts_but_never_answers_is_stuck_and_a_503_is_not(monkeypatch) -> None:
-    monkeypatch.setattr(reset, "ANSWER_S", 0.5)
-    answering = ThreadingHTTPServer(("127.0.0.1", 0), Degraded)
-    threading.Thread(target=answering.serve_forever, daemon=True).start()
+def test_an_instance_silent_or_still_degraded_after_the_heal_is_unwell_and_a_healthy_one_is_not(monkeypatch) -> None:
+    monkeypatch.setattr(reset, "WELL_S", 0.6)
+    monkeypatch.setattr(reset, "CALL_S", 0.3)
     silent = socket.socket()
     silent.bind(("127.0.0.1", 0))
     silent.listen(8)  # the kernel accepts; nobody ever reads or answers
     try:
-        cluster = FakeCluster({"api_1": f"http://127.0.0.1:{answering.server_port}",
-                               "api_2": f"http://127.0.0.1:{silent.getsockname()[1]}"})
-        assert reset.stuck_instances(cluster) == ["api_2"]  # type: ignore[arg-type]
+        with serving(200) as well, serving(503) as degraded:
+            cluster = FakeCluster({"api_1": well, "api_2": degraded,
+                                   "api_3": f"http://127.0.0.1:{silent.getsockname()[1]}"})
+            unwell = reset.unwell_instances(cluster, load_profile(DEFAULT_PROFILE))  # type: ignore[arg-type]
     finally:
-        answering.shutdown()
         silent.close()
+    assert sorted(unwell) == ["api_2", "api_3"]
+    assert "503" in unwell["api_2"] and "no answer" in unwell["api_3"]
