@@ -49,12 +49,12 @@ CALL_S = 5.0
 def unwell_instances(cluster: "Cluster", profile: "TargetProfile") -> dict[str, str]:
     """The api instances whose health operation is not ok within ``WELL_S`` (each call ``CALL_S`` at most),
     with their last answer."""
-    from chaos.target.client import TargetClient
+    from chaos.target import client as target_client
 
     unwell: dict[str, str] = {}
     for name, url in cluster.api_urls().items():
         deadline = time.monotonic() + WELL_S
-        with TargetClient(profile, url, timeout_s=CALL_S) as client:
+        with target_client.TargetClient(profile, url, timeout_s=CALL_S) as client:
             while True:
                 reply = client.call("health")
                 if reply.outcome == "ok":

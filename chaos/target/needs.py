@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from chaos.target.model import Containerised, Running, TargetProfile
+from chaos.target.model import Running, TargetProfile
 from chaos.target.operations import NAMES, spec
 
 # Kinds of fault a scenario may need (not the nemesis's classes: what the target must allow).
