@@ -64,3 +64,19 @@ def unwell_instances(cluster: "Cluster", profile: "TargetProfile") -> dict[str, 
                     break
                 time.sleep(0.5)
     return unwell
+
+
+def clear_data(admin: "TargetClient") -> str | None:
+    """Clear what earlier scenarios wrote: the ``reset`` operation where the target offers one, else the
+    profile's reset command (a rate limiter's keys, say); else say why not (for the report). Scenarios
+    use fresh users and periods, so uncleared data does not change a verdict."""
+    if admin.offers("reset"):
+        reply = admin.call("reset")
+        assert reply.ok, f"reset failed: {reply.status} {reply.body!r}"
+        return None
+    if admin.profile.reset_command is not None:
+        from chaos.target.setup import run_reset_command
+
+        run_reset_command(admin.profile.reset_command)
+        return None
+    return f"data not cleared: target {admin.profile.name!r} lacks operation reset and has no reset command"
