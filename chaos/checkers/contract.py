@@ -81,11 +81,11 @@ def check(history: Sequence[Op], outage: Iterable[int | str] = ("5xx",), grace_s
 def _since_last(windows: list[FaultWindow], start: int) -> str:
     """How long before the call the last fault healed: an answer that hangs soon after a heal points
     at what the fault left behind (a dead connection, a lock its session still holds)."""
-    healed = [w for w in windows if w.stop is not None and w.end(start) <= start]
+    healed = [(w.stop, w) for w in windows if w.stop is not None and w.stop <= start]
     if not healed:
         return ""
-    last = max(healed, key=lambda w: w.end(start))
-    return f" ({(start - last.end(start)) / 1e9:.1f} s after {last.label} healed)"
+    stop, last = max(healed, key=lambda healed_at: healed_at[0])
+    return f" ({(start - stop) / 1e9:.1f} s after {last.label} healed)"
 
 
 def _window(windows: list[FaultWindow], start: int, end: int, grace: int, last: int) -> FaultWindow | None:

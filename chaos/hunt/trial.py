@@ -40,9 +40,6 @@ class Stage:
     api: int
     workers: int
 
-    def urls(self) -> list[str]:
-        return list(self.target.api_urls().values())
-
 
 @dataclass
 class Trial:
@@ -74,7 +71,7 @@ def run_trial(stage: Stage, plan: Plan, schedule: Schedule, *, recorder: Recorde
               progress: Progress | None = None) -> Trial:
     started = time.monotonic()
     notes = restore(stage.target, stage.api, stage.workers, stage.profile)
-    note = "; ".join([*notes, clear_data(stage.admin) or ""]).strip("; ")
+    note = "; ".join(filter(None, [*notes, clear_data(stage.admin)]))
     bound = Bound.make(plan, stage.admin, stage.make_client, stage.setup_values)
     recorder = recorder if recorder is not None else Recorder()
     player = Player(plan, bound, recorder, stage.target.api_urls(), stage.make_client, stage.admin.token)
