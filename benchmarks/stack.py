@@ -1,30 +1,39 @@
-"""Stack benchmark: set-up times, and read/write baselines on 1 vs 5 api instances.
+"""Stack benchmark: set-up times, and the seed's read/write baselines on 1 vs 5 api instances.
 
 Everything is measured in one run, side by side, because these machines are
-noisy: compare the ratios, not the absolute figures across runs.
+noisy: compare the ratios, not the absolute figures across runs. The load is
+wrk (``benchmarks/wrk_load.py``), not the suite's Python client, which was
+the bottleneck; each figure has the client's CPU share beside it, so a reader
+can tell the service's limit from the load generator's.
 
-    python benchmarks/stack.py            # warm provisioning, up, baselines
+    python benchmarks/stack.py            # warm provisioning, up, baselines (about 2 minutes of load)
     python benchmarks/stack.py --cold     # first removes the images and wheelhouse (several minutes)
+    python benchmarks/stack.py --url http://127.0.0.1:8000   # baselines of an instance already running
+
+Needs wrk (``apt-get install -y wrk``). Load goes only to 127.0.0.1.
 """
 from __future__ import annotations
 
 import argparse
-import concurrent.futures
+import os
 import shutil
-import statistics
+import sys
 import time
 import uuid
 from collections.abc import Callable
+from pathlib import Path
 
-import docker
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
 
-from chaos.compose import ComposeStack
-from chaos.provision.base_image import BASE_IMAGE
-from chaos.provision.pipeline import CACHE, provision
-from chaos.workload.client import BillingClient
+from benchmarks import wrk_load  # noqa: E402
+from benchmarks.baselines import LOADS, table  # noqa: E402
+from benchmarks.wrk_load import Figures  # noqa: E402
 
-CLIENTS = 50
-CALLS_PER_CLIENT = 20
+CONNECTIONS = 50   # the 50 clients of the earlier benchmark, and of wrk's run in issue 17
+DURATION_S = 15    # per load run; 2 counts x (warm-up + 3 loads) stay under MAX_LOAD_S
+WARMUP_S = 2       # a discarded read first: connection pools and caches filled
+MAX_LOAD_S = 180
 
 
 def timed(action: Callable[[], object]) -> float:
@@ -34,6 +43,11 @@ def timed(action: Callable[[], object]) -> float:
 
 
 def remove_built_artifacts() -> None:
+    import docker
+
+    from chaos.provision.base_image import BASE_IMAGE
+    from chaos.provision.pipeline import CACHE
+
     client = docker.from_env()
     # an interrupted build leaves its intermediate container, which pins the base image
     for container in client.containers.list(all=True, filters={"ancestor": BASE_IMAGE, "status": "exited"}):
@@ -46,80 +60,87 @@ def remove_built_artifacts() -> None:
     shutil.rmtree(CACHE / "wheelhouse", ignore_errors=True)
 
 
-def percentile(samples: list[float], q: float) -> float:
-    return statistics.quantiles(samples, n=100, method="inclusive")[int(q) - 1]
+def user_token(url: str, run: str) -> str:
+    """A new user's token, for the checkout load (registered and logged in before the clock starts)."""
+    from chaos.workload.client import BillingClient
 
-
-def load(url: str, call: Callable[[BillingClient, int], int]) -> dict[str, float]:
-    """``CLIENTS`` concurrent clients, each with its own session, ``CALLS_PER_CLIENT`` calls each."""
-    def client_run(i: int) -> list[tuple[float, int]]:
-        with BillingClient(url) as client:
-            out = []
-            for j in range(CALLS_PER_CLIENT):
-                started = time.perf_counter()
-                status = call(client, i * CALLS_PER_CLIENT + j)
-                out.append((time.perf_counter() - started, status))
-            return out
-
-    started = time.perf_counter()
-    with concurrent.futures.ThreadPoolExecutor(CLIENTS) as pool:
-        results = [r for batch in pool.map(client_run, range(CLIENTS)) for r in batch]
-    elapsed = time.perf_counter() - started
-    latencies = [lat for lat, _ in results]
-    errors = sum(1 for _, status in results if status >= 400)
-    return {"p50": percentile(latencies, 50) * 1000, "p95": percentile(latencies, 95) * 1000,
-            "p99": percentile(latencies, 99) * 1000, "rps": len(results) / elapsed, "errors": errors}
-
-
-def read(client: BillingClient, _: int) -> int:
-    return client.tariff_plans().status_code
-
-
-def make_writer(run: str) -> Callable[[BillingClient, int], int]:
-    def write(client: BillingClient, n: int) -> int:
+    email = f"bench-{run}-checkout@example.test"
+    with BillingClient(url) as client:
+        client.register(email, "password-1")
+        answer = client.login(email, "password-1")
         if client.token is None:
-            email = f"bench-{run}-{n}@example.test"
-            client.register(email, "password-1")
-            client.login(email, "password-1")
-        return client.subscribe(1, "card").status_code
-    return write
+            raise SystemExit(f"the checkout user could not log in at {url}: {answer.status_code} {answer.text[:200]}")
+        return client.token
+
+
+def measure(url: str, run: str, duration_s: int, threads: int) -> dict[str, Figures]:
+    """Each of ``LOADS`` for ``duration_s`` against ``url``, after a discarded warm-up read."""
+    def load(kind: str, seconds: int, *args: str) -> Figures:
+        return wrk_load.run(url, kind, duration_s=seconds, connections=CONNECTIONS, threads=threads, args=args)
+
+    load("read", WARMUP_S)
+    extra = {"read": (), "register": (f"bench-{run}",), "subscribe": (user_token(url, run),)}
+    return {spec.kind: load(spec.kind, duration_s, *extra[spec.kind]) for spec in LOADS}
+
+
+def stack_figures(cold: bool, duration_s: int, threads: int) -> tuple[list[tuple[str, str]], dict, str]:
+    """Set-up timings, then the baselines through the lb on 1 and 5 api instances of one stack."""
+    from chaos.compose import ComposeStack
+    from chaos.provision.pipeline import provision
+
+    rows: list[tuple[str, str]] = []
+    if cold:
+        remove_built_artifacts()
+        rows.append(("provisioning, cold (base image, wheelhouse, image)", f"{timed(provision):.1f} s"))
+    rows.append(("provisioning, warm (everything reused)", f"{timed(provision):.2f} s"))
+    stack = ComposeStack.with_free_ports(f"billing-chaos-bench-{uuid.uuid4().hex[:6]}")
+    figures: dict[str, dict[str, Figures]] = {}
+    try:
+        rows.append(("up to healthy, 5 api + 3 workers", f"{timed(lambda: stack.up(api=5, workers=3)):.1f} s"))
+        for api in (1, 5):
+            stack.scale("api", api)
+            figures[str(api)] = measure(stack.lb_url, f"{api}-{uuid.uuid4().hex[:6]}", duration_s, threads)
+    finally:
+        stack.down()
+    return rows, figures, f"through the lb ({stack.lb_url})"
+
+
+def duration(text: str) -> int:
+    seconds = int(text)
+    if not 1 <= seconds or 2 * (WARMUP_S + len(LOADS) * seconds) > MAX_LOAD_S:
+        raise argparse.ArgumentTypeError(f"keep the load under {MAX_LOAD_S} s: at most "
+                                         f"{(MAX_LOAD_S // 2 - WARMUP_S) // len(LOADS)} s per run")
+    return seconds
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--cold", action="store_true", help="remove images and wheelhouse first")
+    parser.add_argument("--url", help="measure an instance already running at this http://127.0.0.1:PORT "
+                                      "instead of starting the stack (no set-up timings)")
+    parser.add_argument("--duration", type=duration, default=DURATION_S, help="seconds per load run")
     args = parser.parse_args()
-    rows: list[tuple[str, str]] = []
-    if args.cold:
-        remove_built_artifacts()
-        rows.append(("provisioning, cold (base image, wheelhouse, image)", f"{timed(provision):.1f} s"))
-    rows.append(("provisioning, warm (everything reused)", f"{timed(provision):.2f} s"))
+    wrk_load.require_wrk()  # before minutes of set-up: one line saying to install it
+    if args.url and (problem := wrk_load.loopback_problem(args.url)):
+        parser.error(problem)
+    cores = os.cpu_count() or 1
+    threads = min(cores, CONNECTIONS)
+    if args.url:
+        rows, figures, where = [], {"given": measure(args.url.rstrip("/"), uuid.uuid4().hex[:6], args.duration,
+                                                     threads)}, f"against {args.url}"
+    else:
+        rows, figures, where = stack_figures(args.cold, args.duration, threads)
 
-    stack = ComposeStack.with_free_ports(f"billing-chaos-bench-{uuid.uuid4().hex[:6]}")
-    try:
-        rows.append(("up to healthy, 5 api + 3 workers", f"{timed(lambda: stack.up(api=5, workers=3)):.1f} s"))
-        figures = {}
-        for api in (1, 5):
-            stack.scale("api", api)
-            figures[api] = {"read": load(stack.lb_url, read),
-                            "write": load(stack.lb_url, make_writer(f"{api}-{uuid.uuid4().hex[:6]}"))}
-    finally:
-        stack.down()
-
-    print("\n| measure | value |\n|---|---|")
-    for name, value in rows:
-        print(f"| {name} | {value} |")
-    print(f"\n{CLIENTS} clients x {CALLS_PER_CLIENT} calls through the lb (read: GET /api/tariff_plans; "
-          "write: POST /api/subscriptions)\n")
-    print("| kind | api | p50 ms | p95 ms | p99 ms | req/s | errors |\n|---|---|---|---|---|---|---|")
-    for kind in ("read", "write"):
-        for api in (1, 5):
-            f = figures[api][kind]
-            print(f"| {kind} | {api} | {f['p50']:.0f} | {f['p95']:.0f} | {f['p99']:.0f} | {f['rps']:.0f} | {f['errors']:.0f} |")
-        print(f"| {kind} | 5 vs 1 | x{figures[5][kind]['p50'] / figures[1][kind]['p50']:.2f} | "
-              f"x{figures[5][kind]['p95'] / figures[1][kind]['p95']:.2f} | "
-              f"x{figures[5][kind]['p99'] / figures[1][kind]['p99']:.2f} | "
-              f"x{figures[5][kind]['rps'] / figures[1][kind]['rps']:.2f} | |")
+    if rows:
+        print("\n| measure | value |\n|---|---|")
+        for name, value in rows:
+            print(f"| {name} | {value} |")
+    routes = "; ".join(f"{load.kind}: `{load.route}`" for load in LOADS)
+    print(f"\n{wrk_load.version()}, {threads} threads, {CONNECTIONS} connections, {args.duration} s per load after "
+          f"a {WARMUP_S} s warm-up, {where} ({routes}). req/s and latencies are the service's as wrk saw "
+          f"them; client CPU is wrk's user+system CPU over wall time, as a share of this machine's {cores} "
+          "cores, which the service shares.\n")
+    print(table(figures, cores))
 
 
 if __name__ == "__main__":

@@ -18,10 +18,10 @@ from pathlib import Path
 import click
 import docker
 from rich.console import Console
-from rich.table import Table
 
 from chaos.cli_errors import one_line_errors
-from chaos.cluster.controller import Cluster, ClusterError, cli_owner, reap_leftovers
+from chaos.cli_target import target
+from chaos.cluster.controller import Cluster, ClusterError, cli_owner, reap_leftovers, running_cluster
 from chaos.drills.cli import drill
 from chaos.load import PROFILES, run_load
 from chaos.nemesis.fault import Fault
@@ -29,7 +29,6 @@ from chaos.nemesis.grammar import FAULT_HELP, parse_faults, parse_spec
 from chaos.nemesis.heal import heal as heal_faults
 from chaos.provision.pipeline import ROOT, provision
 from chaos.status import show
-from chaos.target.cli import target
 
 console = Console(highlight=False, soft_wrap=True)  # paths and URLs stay whole for copying
 
@@ -203,58 +202,28 @@ def down() -> None:
 def report(run_id: str | None, report_dir: Path) -> None:
     """List the stored runs, or show one run's verdicts and its report path (RUN_ID: a prefix will do).
 
+    In a pipe or a CI log every row is one line, with no id or name cut; an
+    unknown run names each unknown scenario and why.
+
     \b
     Example:
       chaos report                 # the runs, newest first
       chaos report 20261130-0915   # one run's scenarios and verdicts
     """
     from chaos.report.store import load_summary
+    from chaos.report.text import print_run, print_runs
 
     runs = sorted((p.parent for p in report_dir.glob("*/summary.json")), key=lambda p: p.name, reverse=True)
     if not runs:
         raise click.ClickException(f"no run reports in {report_dir}/; `chaos run` writes one")
     if run_id is None:
-        table = Table("run", "seed", "scenarios", "verdict", "report")
-        for run_dir in runs:
-            summary = load_summary(run_dir)
-            table.add_row(run_dir.name, str(summary.get("seed")), _scenario_counts(summary["scenarios"]),
-                          _verdict(summary), str(run_dir / "index.html"))
-        console.print(table)
+        print_runs(console, [(run_dir, load_summary(run_dir)) for run_dir in runs])
         return
     matching = [r for r in runs if r.name.startswith(run_id)]
     if len(matching) != 1:
         raise click.ClickException(f"{len(matching)} runs in {report_dir}/ start with {run_id!r}; "
                                    f"the newest: {', '.join(r.name for r in runs[:5])}")
-    summary = load_summary(matching[0])
-    table = Table("scenario", "outcome", "verdict", "evidence", "operations", "anomalies",
-                  title=f"run {matching[0].name}, seed {summary.get('seed')}", title_justify="left")
-    for scenario in summary["scenarios"]:
-        anomalies = ", ".join(f"{k}×{v}" for k, v in (scenario.get("anomalies") or {}).items())
-        note = scenario.get("note") or ""
-        outcome = scenario["outcome"] + (f" ({note})" if note and not note.startswith("not checked: ") else "")
-        evidence = ", ".join(f"{e['claim']}×{e['count']}" for e in scenario.get("evidence") or () if e.get("claimed"))
-        table.add_row(scenario["name"], outcome, _verdict(scenario), evidence or "–",  # a failure's: its exception
-                      str(scenario.get("operations", "")), anomalies)
-    console.print(table)
-    console.print(f"verdict: {_verdict(summary)}")
-    console.print(f"report: {matching[0] / 'index.html'}")
-
-
-def _verdict(entry: dict[str, object]) -> str:
-    """A run's or a scenario's verdict as summary.json holds it (chaos.report.verdicts decided it):
-    safe, UNSAFE, failed, error, unknown: <reason>, not checked: <reason>."""
-    from chaos.report.verdicts import Verdict
-
-    return Verdict(str(entry.get("verdict") or "not checked"), str(entry.get("reason") or "")).label
-
-
-def _scenario_counts(scenarios: list[dict[str, object]]) -> str:
-    """``18 (4 failed, 14 not checked)``: how many scenarios, and those that are not simply judged."""
-    counts: dict[str, int] = {}
-    for scenario in scenarios:
-        counts[str(scenario.get("verdict"))] = counts.get(str(scenario.get("verdict")), 0) + 1
-    notable = [f"{n} {status}" for status, n in counts.items() if status != "valid"]
-    return f"{len(scenarios)}" + (f" ({', '.join(notable)})" if notable else "")
+    print_run(console, matching[0], load_summary(matching[0]))
 
 
 @main.command()
@@ -339,12 +308,6 @@ def must_exist(cluster: Cluster, target: str) -> None:
     if target not in links:
         raise ClusterError(f"no link {target!r}; this stack has {', '.join(links)}")
 
-
-def running_cluster() -> Cluster:
-    cluster = Cluster.attach()
-    if cluster is None:
-        raise ClusterError("no stack is up; start one with `chaos up`")
-    return cluster
 
 @main.command(context_settings={"ignore_unknown_options": True})
 @click.argument("scenarios", nargs=-1)

@@ -1,8 +1,10 @@
 """Every `chaos` command's errors: one line on stderr and a non-zero exit, never a traceback.
 
 The people running these commands are on call; "Docker is not running" or
-"no link api_9->redis" must be the whole answer, with what to do next. A
-bug is still a traceback: only the errors listed here are expected ones.
+"no link api_9->redis" must be the whole answer, with what to do next. Every
+package's expected errors are a ``ChaosError`` (its message and its hint);
+the fault proxy's refusals, the Docker engine's and the HTTP client's errors
+come from outside and get their hint here. A bug is still a traceback.
 """
 from __future__ import annotations
 
@@ -14,12 +16,7 @@ import click
 from docker.errors import DockerException
 from requests import RequestException
 
-from chaos.drills.runbook import RunbookError
-from chaos.load import LoadError
-from chaos.nemesis.grammar import GrammarError
-from chaos.provision.errors import ProvisionError
-from chaos.target.admin import AdminError
-from chaos.target.errors import ProfileError
+from chaos.errors import ChaosError
 from chaos.toxiproxy.client import ToxiproxyError
 
 
@@ -28,12 +25,8 @@ def one_line_errors(command: Callable[..., Any]) -> Callable[..., Any]:
     def run(*args: Any, **kwargs: Any) -> Any:
         try:
             return command(*args, **kwargs)
-        except (ProvisionError, GrammarError, LoadError, RunbookError) as exc:  # ClusterError is a ProvisionError
-            raise click.ClickException(str(exc)) from None
-        except ProfileError as exc:  # every problem of the file, on one line
-            raise click.ClickException("; ".join(str(exc).splitlines())) from None
-        except AdminError as exc:
-            raise click.ClickException(f"no admin token: {exc}") from None
+        except ChaosError as exc:  # a message of several lines (a profile's problems, a command's output) joined
+            raise click.ClickException("; ".join(line for line in str(exc).splitlines() if line.strip())) from None
         except ToxiproxyError as exc:
             raise click.ClickException(f"the fault proxy refused: {exc}; `chaos status` lists the links") from None
         except DockerException as exc:

@@ -26,6 +26,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from chaos.errors import ChaosError
+
 ROOT = Path(__file__).resolve().parent.parent
 PROFILE_DIR = ROOT / "scenarios" / "load"
 # Users that are still in a request when the run time ends get this long to finish it.
@@ -35,7 +37,7 @@ MARGIN_S = 60
 PROGRESS_EVERY_S = 5.0
 
 
-class LoadError(Exception):
+class LoadError(ChaosError):
     """A load run that could not be made or did not end; the message is one line."""
 
 

@@ -12,10 +12,10 @@ One module per invariant, each with a ``check`` function:
 - ``distribution.check(history, ...)``: too_few_active, lopsided, disagreement
 - ``latency.check(history, bounds)``: slow
 
-``compose`` runs several safely and merges their verdicts (False > unknown > True).
+``compose`` (merge.py) runs several safely and merges their verdicts (False > unknown > True).
 """
-from chaos.checkers.compose import check_safe, compose, merge
-from chaos.checkers.result import Anomaly, Evidence, Result, Valid, Witness, check_all, judged, merge_valid, verdict
+from chaos.checkers.merge import check_safe, compose, merge
+from chaos.checkers.result import Anomaly, Evidence, Result, Valid, Witness, judged, merge_valid, verdict
 
-__all__ = ["Anomaly", "Evidence", "Result", "Valid", "Witness", "check_all", "check_safe", "compose", "judged", "merge", "merge_valid",
-           "verdict"]
+__all__ = ["Anomaly", "Evidence", "Result", "Valid", "Witness", "check_safe", "compose", "judged", "merge",
+           "merge_valid", "verdict"]

@@ -139,12 +139,3 @@ def merge_valid(values: list[Valid]) -> Valid:
     if not values or any(v == "unknown" for v in values):
         return "unknown"
     return True
-
-
-def check_all(results: list[Result]) -> Result:
-    """Several checkers' results as one: every anomaly, each checker's verdict and stats by name."""
-    return Result("composed", merge_valid([r.valid for r in results]),
-                  [a for r in results for a in r.anomalies],
-                  {r.checker: {"valid": r.valid, **r.stats} for r in results},
-                  {f"{r.checker}.{name}": e for r in results for name, e in r.evidence.items()},
-                  "; ".join(f"{r.checker}: {r.reason}" for r in results if r.reason))

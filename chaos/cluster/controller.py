@@ -38,7 +38,7 @@ from docker.models.networks import Network
 
 from chaos.cluster.spec import ServiceSpec, load_services
 from chaos.compose import COMPOSE_FILE, last_log_line, lb_servers_up
-from chaos.provision.errors import ProvisionError
+from chaos.errors import ChaosError
 from chaos.target import DEFAULT_PROFILE, load_profile
 from chaos.target.model import Containerised
 from chaos.toxiproxy.client import ToxiproxyClient
@@ -63,8 +63,18 @@ def cli_owner() -> str:
     return os.environ.get("CHAOS_STACK_OWNER") or CLI_OWNER
 
 
-class ClusterError(ProvisionError):
-    """The cluster could not do what was asked; the message says why and what to do."""
+class ClusterError(ChaosError, RuntimeError):
+    """The cluster could not do what was asked; the message says why and what to do.
+
+    Not a ``ProvisionError``, which is what the machine lacks; a RuntimeError, as it was when it was one."""
+
+
+def running_cluster() -> Cluster:
+    """The stack the `chaos` commands act on (see ``cli_owner``); ClusterError when none is up."""
+    cluster = Cluster.attach()
+    if cluster is None:
+        raise ClusterError("no stack is up", hint="start one with `chaos up`")
+    return cluster
 
 
 @dataclass

@@ -25,7 +25,7 @@ from rich.table import Table
 from rich.text import Text
 
 from chaos.checkers import latency
-from chaos.checkers.compose import check_safe
+from chaos.checkers.merge import check_safe
 from chaos.checkers.result import Result, merge_valid
 from chaos.cluster.controller import Cluster, ClusterError
 from chaos.drills import runbook as rb

@@ -36,6 +36,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from chaos.drills.workloads import WORKLOADS, Number, WorkloadError
+from chaos.errors import ChaosError
 from chaos.nemesis.grammar import FaultSpec, GrammarError, is_instance, is_link, normalise_target, parse_spec
 
 RUNBOOKS = Path(__file__).resolve().parent / "runbooks"
@@ -48,7 +49,7 @@ LOG_TARGETS = re.compile(r"^(?:(?:api|worker)_\d+|redis|postgres|toxiproxy|flowe
 MAX_SLEEP_S = 600.0
 
 
-class RunbookError(ValueError):
+class RunbookError(ChaosError, ValueError):
     """``<file>:<line>: <problem>``, one line."""
 
 

@@ -34,6 +34,7 @@ from chaos.checkers import errors as error_checker
 from chaos.checkers import pool as pool_checker
 from chaos.checkers.result import Result
 from chaos.cluster.controller import Cluster
+from chaos.errors import ChaosError
 from chaos.history import Op, Recorder
 from chaos.target import DEFAULT_PROFILE, load_profile
 from chaos.target.client import TargetClient
@@ -51,7 +52,7 @@ ADMIN_EMAIL = os.environ.get("ADMIN_EMAIL", "admin@billing.test")        # the c
 ADMIN_PASSWORD = os.environ.get("ADMIN_PASSWORD", "admin-password")
 
 
-class WorkloadError(ValueError):
+class WorkloadError(ChaosError, ValueError):
     """A workload could not be set up, started or read back; one line saying why."""
 
 

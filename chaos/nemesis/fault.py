@@ -6,9 +6,10 @@ so a run can be replayed.
 """
 from __future__ import annotations
 
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
-from chaos.cluster.controller import Cluster
+if TYPE_CHECKING:  # type only: the controller imports the Docker SDK, which parsing a fault must not
+    from chaos.cluster.controller import Cluster
 
 
 class Fault(Protocol):

@@ -19,12 +19,13 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
+from chaos.errors import ChaosError
 from chaos.nemesis.fault import Fault
 from chaos.nemesis.link_faults import Partition, Toxic, bandwidth, latency, reset_peer
 from chaos.nemesis.process_faults import Disconnect, Kill, Pause
 
 
-class GrammarError(ValueError):
+class GrammarError(ChaosError, ValueError):
     """One line: what is wrong with the fault as written, and what is allowed."""
 
 

@@ -9,8 +9,10 @@ and disconnected containers in Docker.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from chaos.cluster.controller import Cluster
+if TYPE_CHECKING:  # type only: the controller imports the Docker SDK, which parsing a fault must not
+    from chaos.cluster.controller import Cluster
 
 
 @dataclass(frozen=True)

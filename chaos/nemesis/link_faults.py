@@ -2,9 +2,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from chaos.cluster.controller import Cluster
+if TYPE_CHECKING:  # type only: the controller imports the Docker SDK, which parsing a fault must not
+    from chaos.cluster.controller import Cluster
 
 
 def _proxy(cluster: Cluster):

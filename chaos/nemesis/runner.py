@@ -4,11 +4,13 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from chaos.cluster.controller import Cluster
 from chaos.nemesis.fault import Fault
 from chaos.nemesis.schedule import Schedule
+
+if TYPE_CHECKING:  # type only: the controller imports the Docker SDK, which parsing a fault must not
+    from chaos.cluster.controller import Cluster
 
 Record = Callable[[str, dict[str, Any]], None]  # ("start" | "stop", the fault's description)
 

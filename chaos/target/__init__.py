@@ -9,7 +9,7 @@ once), ``model`` (the dataclasses), ``paths``/``templates``/``statuses``
 built and read, no I/O), ``client`` (one HTTP client of a target),
 ``record`` (a call recorded in a history), ``needs`` (what a scenario needs
 of a target, and why it is skipped), ``admin`` (the admin's token),
-``check`` (``chaos target check``; ``cli`` is the command), ``loopback``
+``check`` (``chaos target check``; the command is ``chaos.cli_target``), ``loopback``
 (instance URLs).
 """
 from chaos.target.errors import OperationMissing, ProfileError

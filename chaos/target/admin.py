@@ -10,6 +10,7 @@ from __future__ import annotations
 import subprocess
 from collections.abc import Callable, Sequence
 
+from chaos.errors import ChaosError
 from chaos.target.client import TargetClient
 from chaos.target.model import AdminCommand, AdminLogin, Containerised
 
@@ -17,8 +18,8 @@ COMMAND_TIMEOUT_S = 60.0
 ExecIn = Callable[[str, Sequence[str]], str]
 
 
-class AdminError(RuntimeError):
-    """No admin token could be had; the message says how it was asked for and what came back."""
+class AdminError(ChaosError, RuntimeError):
+    """No admin token could be had; the message says so first, then how it was asked for and what came back."""
 
 
 def admin_token(client: TargetClient, exec_in: ExecIn | None = None) -> str | None:
@@ -30,12 +31,13 @@ def admin_token(client: TargetClient, exec_in: ExecIn | None = None) -> str | No
     if isinstance(admin, AdminLogin):
         reply = client.admin_login()
         if not reply.ok or not reply.get("token"):
-            raise AdminError(f"admin login on {client.base_url} for target {profile.name!r} gave {reply.outcome} "
-                             f"(status {reply.status}, error {reply.error}); check admin.login in the profile")
+            raise AdminError(f"no admin token: admin login on {client.base_url} for target {profile.name!r} gave "
+                             f"{reply.outcome} (status {reply.status}, error {reply.error}); check admin.login in "
+                             "the profile")
         return client.token
     token = _run(admin, profile.run, exec_in)
     if not token:
-        raise AdminError(f"admin command {list(admin.command)} printed no token")
+        raise AdminError(f"no admin token: admin command {list(admin.command)} printed no token")
     client.token = token
     return token
 
@@ -43,14 +45,15 @@ def admin_token(client: TargetClient, exec_in: ExecIn | None = None) -> str | No
 def _run(admin: AdminCommand, run: object, exec_in: ExecIn | None) -> str:
     if isinstance(run, Containerised):
         if exec_in is None:
-            raise AdminError(f"admin command {list(admin.command)} runs in service {admin.service!r}: "
-                             "pass exec_in (the cluster's exec) to run it")
+            raise AdminError(f"no admin token: admin command {list(admin.command)} runs in service "
+                             f"{admin.service!r}: pass exec_in (the cluster's exec) to run it")
         return exec_in(admin.service or run.api_service, admin.command).strip()
     try:
         done = subprocess.run(list(admin.command), capture_output=True, text=True, timeout=COMMAND_TIMEOUT_S,
                               check=False)
     except (OSError, subprocess.TimeoutExpired) as exc:
-        raise AdminError(f"admin command {list(admin.command)} could not run: {exc}") from exc
+        raise AdminError(f"no admin token: admin command {list(admin.command)} could not run: {exc}") from exc
     if done.returncode != 0:
-        raise AdminError(f"admin command {list(admin.command)} exited {done.returncode}: {done.stderr.strip()[-500:]}")
+        raise AdminError(f"no admin token: admin command {list(admin.command)} exited {done.returncode}: "
+                         f"{done.stderr.strip()[-500:]}")
     return done.stdout.strip()

@@ -226,7 +226,7 @@ def _setup(admin: TargetClient, admin_problem: str | None, context: Context) -> 
     from chaos.target.setup import SetupError, resolve
 
     if admin_problem:
-        return CheckRow("setup", "skipped", detail=f"no admin token: {admin_problem}")
+        return CheckRow("setup", "skipped", detail=admin_problem)
     try:
         values = resolve(admin)
     except SetupError as exc:
@@ -250,7 +250,7 @@ def _run(step: Step, profile: TargetProfile, user: TargetClient, admin: TargetCl
     if missing:
         return CheckRow(name, "skipped", detail=f"needs {', '.join(missing)}, which no earlier step returned"), None
     if as_admin and admin_problem:
-        return CheckRow(name, "skipped", detail=f"no admin token: {admin_problem}"), None
+        return CheckRow(name, "skipped", detail=admin_problem), None
     client = admin if as_admin else user
     if name == "admin_login":
         reply = admin.admin_login()

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from chaos.errors import ChaosError
+
 
 @dataclass(frozen=True)
 class Problem:
@@ -22,7 +24,7 @@ class Problem:
         return f"{self.file}: {self.field or '<root>'}: {self.message}"
 
 
-class ProfileError(ValueError):
+class ProfileError(ChaosError, ValueError):
     """A profile that cannot be used; ``problems`` holds each one, the message lists them one a line."""
 
     def __init__(self, problems: list[Problem]) -> None:
@@ -36,7 +38,7 @@ class ProfileError(ValueError):
         return [p.field for p in self.problems]
 
 
-class OperationMissing(LookupError):
+class OperationMissing(ChaosError, LookupError):
     """The target does not offer ``operation`` (declared in ``lacks``, or simply not mapped)."""
 
     def __init__(self, operation: str, profile: str, declared: bool = False) -> None:

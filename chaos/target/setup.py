@@ -10,13 +10,14 @@ from __future__ import annotations
 import subprocess
 from typing import Any
 
+from chaos.errors import ChaosError
 from chaos.target.client import TargetClient
 from chaos.target.paths import MISSING
 
 COMMAND_TIMEOUT_S = 60.0
 
 
-class SetupError(RuntimeError):
+class SetupError(ChaosError, RuntimeError):
     """A set-up value or the reset command could not be had; the message says which and why."""
 
 

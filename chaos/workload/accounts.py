@@ -13,13 +13,14 @@ import time
 from collections.abc import Iterable
 from typing import Any
 
+from chaos.errors import ChaosError
 from chaos.target.client import TargetClient
 from chaos.target.model import TargetProfile
 
 _accounts = itertools.count(1)
 
 
-class SetupFailed(AssertionError):
+class SetupFailed(ChaosError, AssertionError):
     """A set-up call or a final read of the target did not succeed; the message says which and how."""
 
 

@@ -14,8 +14,8 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
+from chaos.cli_target import target
 from chaos.target import openapi
-from chaos.target.cli import target
 from chaos.target.model import TargetProfile
 from chaos.target.operations import NAMES
 from chaos.target.profile import load_profile, parse_profile

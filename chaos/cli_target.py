@@ -12,6 +12,10 @@ OpenAPI document (``chaos.target.openapi``), so a team starts from a draft.
 ``chaos target env`` prints what each instance of an already-running target
 must be started with so that it reaches its dependencies through the suite's
 links (``run.running.dependencies``; see ``chaos.target.validate_run``).
+
+It lives beside ``chaos.cli`` rather than in ``chaos.target``: it reaches the
+stack of `chaos up` and opens a running target's links through
+``chaos.cluster``, which itself reads target profiles.
 """
 from __future__ import annotations
 
@@ -26,6 +30,7 @@ from rich.table import Table
 from rich.text import Text
 
 from chaos.cli_errors import one_line_errors
+from chaos.cluster.controller import ClusterError, running_cluster
 from chaos.target.admin import ExecIn
 from chaos.target.check import CheckRow, check_instances
 from chaos.target import openapi
@@ -225,9 +230,6 @@ def where(profile: TargetProfile, urls: tuple[str, ...] | str | None) -> tuple[d
         return {f"api_{i}": url for i, url in enumerate(urls, start=1)}, None
     if isinstance(profile.run, Running):
         return dict(zip(profile.run.names, profile.run.instances)), None
-    from chaos.cluster.controller import ClusterError
-    from chaos.cli import running_cluster
-
     cluster = running_cluster()
     found = cluster.api_urls()
     if not found:
@@ -242,8 +244,7 @@ def dependency_links(profile: TargetProfile) -> Iterator[str | None]:
     if not isinstance(profile.run, Running) or not profile.run.dependencies:
         yield None
         return
-    from chaos.cluster.controller import ClusterError
-    from chaos.cluster.running import RunningTarget
+    from chaos.cluster.running import RunningTarget  # the fault proxy's server: only for a running target
 
     links = RunningTarget(profile.run)
     try:
