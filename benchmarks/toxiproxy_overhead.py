@@ -2,22 +2,31 @@
 
 Runs the proxy as its own process (as the compose service runs it), and the
 upstreams (an echo, a bulk source, a bulk sink) on threads of this process, and
-measures the three paths side by side in one run:
+measures the paths side by side in one run: direct; the proxy with no toxic
+(spliced in the kernel where it can, ``chaos/toxiproxy/splice.py``); the same in
+a second proxy process with splicing off (``CHAOS_TOXIPROXY_SPLICE=0``: the
+protocol fast path, which is what the proxy did before splicing, and what it
+does on uvloop); and a ``noop`` toxic on both streams (the toxic pipeline):
 
 - round trips of 64-byte exchanges on one connection: p50, p99, p99.9;
 - throughput of one large download (upstream -> client) and one large upload
   (client -> upstream), in MB/s, best of the rounds;
+- the CPU those transfers cost, in seconds per GB moved: the proxy process's, and
+  the total with this process's (client and upstreams). Unlike MB/s on a shared
+  machine, it hardly moves with load from elsewhere;
 
 the three paths take turns, round after round, so load from elsewhere falls on all alike;
 - the targets of issue 18: added median round trip at most 2.5x direct's round
   trip, p99 at most 10x direct's p99, throughput at least 0.5x direct both ways.
 
-Usage: ``python benchmarks/toxiproxy_overhead.py [--exchanges N] [--megabytes M] [--rounds R]`` (about 20 s).
+Usage: ``python benchmarks/toxiproxy_overhead.py [--exchanges N] [--megabytes M] [--rounds R]`` (about 30 s).
 """
 from __future__ import annotations
 
 import argparse
+import os
 import re
+import resource
 import selectors
 import signal
 import socket
@@ -101,14 +110,21 @@ def _recv_exactly(conn: socket.socket, size: int) -> bytes:
     return bytes(data)
 
 
+@dataclass(frozen=True)
+class ProxyProcess:
+    url: str
+    pid: int
+
+
 @contextmanager
-def proxy_process(loop: str = "auto") -> Iterator[str]:
-    """``python -m chaos.toxiproxy`` on a free port; yields its URL once it has logged that it serves."""
+def proxy_process(loop: str = "auto", *, splice: bool = True) -> Iterator[ProxyProcess]:
+    """``python -m chaos.toxiproxy`` on a free port; yields it once it has logged that it serves."""
+    env = {**os.environ, "CHAOS_TOXIPROXY_SPLICE": "1" if splice else "0"}
     process = subprocess.Popen([sys.executable, "-m", "chaos.toxiproxy", "--port", "0", "--loop", loop], cwd=REPO,
-                               text=True,
+                               text=True, env=env,
                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     try:
-        yield _await_url(process)
+        yield ProxyProcess(_await_url(process), process.pid)
     finally:
         process.send_signal(signal.SIGTERM)
         try:
@@ -186,15 +202,40 @@ def percentile(samples: list[float], fraction: float) -> float:
     return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
 
 
+def process_cpu_s(pid: int | None) -> float:
+    """User + system CPU seconds of a process so far (Linux ``/proc``); this process's for ``None``."""
+    if pid is None:
+        usage = resource.getrusage(resource.RUSAGE_SELF)
+        return usage.ru_utime + usage.ru_stime
+    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+@dataclass(frozen=True)
+class BenchPath:
+    label: str
+    echo: int
+    source: int
+    sink: int
+    pid: int | None
+    """The proxy process serving this path (``None``: direct)."""
+
+
 @dataclass
 class PathResult:
     label: str
     rtt: list[float]
     download: float
     upload: float
+    moved_bytes: int = 0
+    proxy_cpu_s: float = 0.0
+    own_cpu_s: float = 0.0
 
     def p(self, fraction: float) -> float:
         return percentile(self.rtt, fraction) * 1e6
+
+    def cpu_s_per_gb(self, seconds: float) -> float:
+        return seconds / (self.moved_bytes / 1e9)
 
 
 def create_proxy(url: str, name: str, upstream_port: int, *, noop: bool) -> int:
@@ -208,17 +249,27 @@ def create_proxy(url: str, name: str, upstream_port: int, *, noop: bool) -> int:
     return int(response.json()["listen"].rpartition(":")[2])
 
 
-def measure(paths: dict[str, tuple[int, int, int]], exchanges: int, size: int, rounds: int) -> list[PathResult]:
+def measure(paths: list[BenchPath], exchanges: int, size: int, rounds: int) -> list[PathResult]:
     """The paths take turns, round after round, so a burst of load from elsewhere on the machine
     falls on all of them alike instead of on whichever ran at that moment."""
-    results = {label: PathResult(label, [], 0.0, 0.0) for label in paths}
+    results = {path.label: PathResult(path.label, [], 0.0, 0.0) for path in paths}
     for _ in range(rounds):
-        for label, (echo, source, sink) in paths.items():
-            result = results[label]
-            result.rtt += round_trips(echo, exchanges // rounds, warmup=100)
-            result.download = max(result.download, download_mb_per_s(source, size))
-            result.upload = max(result.upload, upload_mb_per_s(sink, size))
+        for path in paths:
+            result = results[path.label]
+            result.rtt += round_trips(path.echo, exchanges // rounds, warmup=100)
+            proxy_cpu, own_cpu = process_cpu_s(path.pid) if path.pid else 0.0, process_cpu_s(None)
+            result.download = max(result.download, download_mb_per_s(path.source, size))
+            result.upload = max(result.upload, upload_mb_per_s(path.sink, size))
+            result.moved_bytes += 2 * size
+            result.proxy_cpu_s += (process_cpu_s(path.pid) if path.pid else 0.0) - proxy_cpu
+            result.own_cpu_s += process_cpu_s(None) - own_cpu
     return list(results.values())
+
+
+def proxied(label: str, proxy: ProxyProcess, ports: tuple[int, int, int], *, noop: bool) -> BenchPath:
+    echo, source, sink = (create_proxy(proxy.url, f"{kind}{'_noop' if noop else ''}", port, noop=noop)
+                          for kind, port in zip(("echo", "source", "sink"), ports, strict=True))
+    return BenchPath(label, echo, source, sink, proxy.pid)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -233,13 +284,11 @@ def main(argv: list[str] | None = None) -> None:
     upstreams = Upstreams()
     ports = (upstreams.echo_port, upstreams.source_port, upstreams.sink_port)
     try:
-        with proxy_process(args.loop) as url:
-            plain = tuple(create_proxy(url, f"{kind}", port, noop=False)
-                          for kind, port in zip(("echo", "source", "sink"), ports, strict=True))
-            noop = tuple(create_proxy(url, f"{kind}_noop", port, noop=True)
-                         for kind, port in zip(("echo", "source", "sink"), ports, strict=True))
-            results = measure({"direct": ports, "proxy": plain, "proxy+noop": noop},  # type: ignore[dict-item]
-                              args.exchanges, size, args.rounds)
+        with proxy_process(args.loop) as proxy, proxy_process(args.loop, splice=False) as unspliced:
+            paths = [BenchPath("direct", *ports, pid=None), proxied("proxy", proxy, ports, noop=False),
+                     proxied("no splice", unspliced, ports, noop=False),
+                     proxied("proxy+noop", proxy, ports, noop=True)]
+            results = measure(paths, args.exchanges, size, args.rounds)
     finally:
         upstreams.close()
 
@@ -248,12 +297,16 @@ def main(argv: list[str] | None = None) -> None:
     print(f"round trip, {len(MESSAGE)}-byte exchanges x {args.exchanges} (one connection per round, TCP_NODELAY); "
           f"throughput, one {args.megabytes} MiB transfer each way per round (best of {args.rounds} rounds)")
     print(f"  {'':11} {'p50 µs':>8} {'p99 µs':>8} {'p99.9 µs':>9} {'down MB/s':>10} {'up MB/s':>9}"
-          f" {'added p50/direct p50':>21} {'p99/direct p99':>15} {'down/direct':>12} {'up/direct':>10}")
+          f" {'added p50/direct p50':>21} {'p99/direct p99':>15} {'p99.9/direct':>13} {'down/direct':>12}"
+          f" {'up/direct':>10} {'proxy CPU s/GB':>15} {'total CPU s/GB':>15}")
     for result in results:
         added = (result.p(0.5) - direct.p(0.5)) / direct.p(0.5)
         print(f"  {result.label:11} {result.p(0.5):8.0f} {result.p(0.99):8.0f} {result.p(0.999):9.0f}"
               f" {result.download:10.0f} {result.upload:9.0f} {added:20.2f}x {result.p(0.99) / direct.p(0.99):14.2f}x"
-              f" {result.download / direct.download:11.2f}x {result.upload / direct.upload:9.2f}x")
+              f" {result.p(0.999) / direct.p(0.999):12.2f}x"
+              f" {result.download / direct.download:11.2f}x {result.upload / direct.upload:9.2f}x"
+              f" {result.cpu_s_per_gb(result.proxy_cpu_s):15.3f}"
+              f" {result.cpu_s_per_gb(result.proxy_cpu_s + result.own_cpu_s):15.3f}")
     print("  targets: added p50 <= 2.5x direct p50; p99 <= 10x direct p99; throughput >= 0.5x direct both ways")
 
 

@@ -43,6 +43,8 @@ class Connection:
             link.start()
         self._client.attach(reader=self.upstream_link, writer=self.downstream_link)
         self._upstream.attach(reader=self.downstream_link, writer=self.upstream_link)
+        for link in (self.upstream_link, self.downstream_link):
+            link.enable_splice()
 
     def link_finished(self, link: Link) -> None:
         if self.upstream_link.finished and self.downstream_link.finished:

@@ -1,5 +1,6 @@
 """A link with no toxic forwards bytes straight through, and switching to and from the toxic
-pipeline under a running transfer loses, duplicates and reorders nothing."""
+pipeline under a running transfer loses, duplicates and reorders nothing: on the standard loop
+with splicing (the default), without it (the protocol fast path), and on uvloop."""
 from __future__ import annotations
 
 import importlib.util
@@ -11,14 +12,16 @@ from collections.abc import Iterator
 
 import pytest
 
+from chaos.toxiproxy import splice
 from chaos.toxiproxy.client import ToxiproxyClient
 from chaos.toxiproxy.testing import running_server
 from tests.toxiproxy.conftest import SEED
 from tests.toxiproxy.tcp import EchoServer, connect, parse_listen, round_trip
 
 pytestmark = pytest.mark.unit
-LOOPS = ["asyncio", pytest.param("uvloop", marks=pytest.mark.skipif(importlib.util.find_spec("uvloop") is None,
-                                                                    reason="uvloop is not installed"))]
+LOOPS = ["asyncio", "asyncio-no-splice",
+         pytest.param("uvloop", marks=pytest.mark.skipif(importlib.util.find_spec("uvloop") is None,
+                                                         reason="uvloop is not installed"))]
 
 TRANSFER_BYTES = 100 * 1024 * 1024
 BLOCK = random.Random(18).randbytes(65521)  # a prime length: a lost or repeated piece shifts the pattern
@@ -47,6 +50,11 @@ class PatternSource:
                     self.sent += conn.send(view[offset:offset + min(1 << 20, self._total - self.sent)])
                 except OSError:
                     return
+
+    @property
+    def finished(self) -> bool:
+        """Done sending: everything went, or its client is gone."""
+        return not self._thread.is_alive()
 
     def close(self) -> None:
         self._listener.close()
@@ -94,9 +102,13 @@ def churn_toxics(client: ToxiproxyClient, done: threading.Event) -> int:
 
 
 @pytest.fixture(params=LOOPS)
-def client(request: pytest.FixtureRequest) -> Iterator[ToxiproxyClient]:
-    """These claims hold on both event loops the server runs on (uvloop in the process, when installed)."""
-    with running_server(seed=SEED, loop=request.param) as server, ToxiproxyClient(server.url) as client:
+def client(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[ToxiproxyClient]:
+    """These claims hold on both event loops the server runs on (uvloop in the process, when installed),
+    and on the standard loop with splicing off (``CHAOS_TOXIPROXY_SPLICE=0``)."""
+    loop, _, variant = request.param.partition("-")
+    if variant == "no-splice":
+        monkeypatch.setattr(splice, "ENABLED", False)
+    with running_server(seed=SEED, loop=loop) as server, ToxiproxyClient(server.url) as client:
         yield client
 
 
