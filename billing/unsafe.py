@@ -32,7 +32,7 @@ class Protection(Enum):
 P = Protection
 
 # variant -> (protections it removes, what it breaks: "<n>: " an invariant of
-# DESIGN.md, "contract: " a promise of billing's contract table there)
+# docs/architecture.md, "contract: " a promise of billing's contract table there)
 VARIANTS: dict[str, tuple[frozenset[Protection], str]] = {
     "check_then_insert": (frozenset({P.LOCK, P.UNIQUE_INVOICE, P.FENCING}),
                           "1: at most one invoice per (user, period)"),

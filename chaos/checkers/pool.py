@@ -1,4 +1,4 @@
-"""No instance ran out of database connections (DESIGN: pool 20 + overflow 10 per instance).
+"""No instance ran out of database connections (docs/architecture.md: pool 20 + overflow 10 per instance).
 
 Input: samples of ``GET /api/admin/db-pool`` (instance, pool_size, checkedout)
 taken while the load ran. Reaching size + overflow is ``pool_exhausted``: the

@@ -21,3 +21,14 @@ class Fault(Protocol):
     def stop(self, cluster: Cluster) -> None: ...
 
     def describe(self) -> dict[str, Any]: ...
+
+
+class KindAndTarget:
+    """``describe()`` for a fault that is its kind and target alone (pause, kill, disconnect):
+    the subclass, a dataclass, gives both fields."""
+
+    kind: str
+    target: str
+
+    def describe(self) -> dict[str, Any]:
+        return {"fault": self.kind, "target": self.target}

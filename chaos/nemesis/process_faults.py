@@ -4,12 +4,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from chaos.nemesis.fault import KindAndTarget
+
 if TYPE_CHECKING:  # type only: the controller imports the Docker SDK, which parsing a fault must not
     from chaos.cluster.controller import Cluster
 
 
 @dataclass
-class Pause:
+class Pause(KindAndTarget):
     """docker pause: the process stops mid-instruction and keeps every lock and connection."""
 
     target: str
@@ -21,12 +23,9 @@ class Pause:
     def stop(self, cluster: Cluster) -> None:
         cluster.unpause(self.target)
 
-    def describe(self) -> dict[str, Any]:
-        return {"fault": self.kind, "target": self.target}
-
 
 @dataclass
-class Kill:
+class Kill(KindAndTarget):
     """SIGKILL; stopping the fault starts the container again and waits until it is healthy."""
 
     target: str
@@ -39,12 +38,9 @@ class Kill:
         cluster.start_again(self.target)
         cluster.wait_healthy([cluster.container(self.target)])
 
-    def describe(self) -> dict[str, Any]:
-        return {"fault": self.kind, "target": self.target}
-
 
 @dataclass
-class Disconnect:
+class Disconnect(KindAndTarget):
     """The container leaves the project network: every peer connection of it breaks."""
 
     target: str
@@ -55,9 +51,6 @@ class Disconnect:
 
     def stop(self, cluster: Cluster) -> None:
         cluster.connect(self.target)
-
-    def describe(self) -> dict[str, Any]:
-        return {"fault": self.kind, "target": self.target}
 
 
 @dataclass

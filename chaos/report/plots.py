@@ -1,10 +1,11 @@
 """The report's other pictures: latency over time, throughput, work per instance and per worker.
 
 Every plot against time shades the same fault windows as the timeline, on the
-same x axis, so a latency spike or a throughput drop can be read against the
-fault that caused it. The windows are named once, in the timeline's nemesis
-rows: a label inside these plots would hide the points that matter most (the
-timeouts at the top, during the fault).
+same x axis and in the same colour per fault kind (``svg.FAULT_LOOKS``), so a
+latency spike or a throughput drop can be read against the fault that caused
+it. The kinds are named in a key in the left margin, and each window in the
+timeline's nemesis rows: a label inside these plots would hide the points that
+matter most (the timeouts at the top, during the fault).
 """
 from __future__ import annotations
 
@@ -30,7 +31,9 @@ def latency_over_time(ops: Sequence[Op], prefix: str = "latency") -> str:
     calls = [p for p in pairs(ops) if p.completion.latency is not None]
     end = end_time(ops)
     fig, axes = svg.time_figure(3.4)
-    svg.shade_faults(axes, nemesis_windows(ops), end)
+    windows = nemesis_windows(ops)
+    svg.shade_faults(axes, windows, end)
+    svg.fault_key(axes, windows)
     dense = len(calls) > svg.DENSE
     for kind in svg.OUTCOMES:
         chosen = [p.completion for p in calls if p.completion.type == kind]
@@ -70,7 +73,9 @@ def throughput(ops: Sequence[Op], prefix: str = "throughput") -> str:
     end = end_time(ops)
     width = bucket_s(end)
     fig, axes = svg.time_figure(2.8)
-    svg.shade_faults(axes, nemesis_windows(ops), end)
+    windows = nemesis_windows(ops)
+    svg.shade_faults(axes, windows, end)
+    svg.fault_key(axes, windows)
     n = max(1, math.ceil(end / 1e9 / width))
     edges = [i * width for i in range(n + 1)]
     bottom = [0.0] * n

@@ -1,8 +1,9 @@
 """The timeline: one row per process, each call a bar from invoke to completion.
 
 Jepsen's ``checker/timeline`` pairs invoke and completion per process; here
-it is one picture. The nemesis gets a row per fault at the top (a dark bar
-while the fault is on) and its windows shade every row below, so a reader
+it is one picture. The nemesis gets a row per fault at the top (a bar in its
+kind's colour while the fault is on, the row named by the fault and its
+target) and its windows shade every row below in the same colour, so a reader
 can see which calls a fault touched. Anomaly witnesses are circled and, when
 few, named.
 """
@@ -40,7 +41,7 @@ def timeline(ops: Sequence[Op], anomalies: Sequence[Anomaly], prefix: str = "tim
     for window in windows:
         y = row[f"nemesis: {window.label}"]
         axes.broken_barh([(window.start / 1e9, max(window.end(end) - window.start, 1) / 1e9)], (y - 0.35, 0.7),
-                         facecolors=svg.FAULT_BAR, zorder=2)
+                         facecolors=svg.fault_look(svg.window_kind(window)).colour, zorder=2)
     dense = len(calls) > svg.DENSE
     for kind in svg.OUTCOMES:
         chosen = [p for p in calls if p.completion.type == kind]

@@ -16,6 +16,7 @@ from typing import Any
 from chaos.checkers import distribution, latency, locks
 from chaos.checkers.result import Anomaly, Result
 from chaos.history import Op, end_time, nemesis_windows, pairs
+from chaos.report.svg import fault_look, window_kind
 from chaos.report.verdicts import checker_verdict
 
 SHOWN_PER_KIND = 10
@@ -122,11 +123,13 @@ def latency_rows(ops: Sequence[Op]) -> list[dict[str, Any]]:
 
 
 def fault_rows(ops: Sequence[Op]) -> list[dict[str, Any]]:
+    """Per fault window: its label, times and parameters, and its kind's name and colour on the plots."""
     end = end_time(ops)
-    return [{"label": w.label, "start_s": w.start / 1e9, "stop_s": None if w.stop is None else w.stop / 1e9,
+    return [{"label": w.label, "kind": look.label, "colour": look.colour,
+             "start_s": w.start / 1e9, "stop_s": None if w.stop is None else w.stop / 1e9,
              "duration_s": (w.end(end) - w.start) / 1e9,
              "params": " ".join(f"{k}={short(v, 60)}" for k, v in w.fault.items() if k not in ("fault", "target"))}
-            for w in nemesis_windows(ops)]
+            for w in nemesis_windows(ops) for look in (fault_look(window_kind(w)),)]
 
 
 def worker_counts(ops: Sequence[Op], results: Mapping[str, Result]) -> tuple[dict[str, int], dict[str, int] | None]:

@@ -1,7 +1,7 @@
 """Target profiles: drive any billing service through abstract operations.
 
-``DEFAULT_PROFILE`` is billing/'s own profile (DESIGN.md's "Target
-contract"); ``load_profile`` takes a shipped profile's name or a YAML path.
+``DEFAULT_PROFILE`` is billing/'s own profile (billing's contract in
+docs/architecture.md); ``load_profile`` takes a shipped profile's name or a YAML path.
 Modules: ``operations`` (the closed set of operations), ``profile`` (schema
 and loading), ``validate``/``validate_run``/``problems`` (every problem at
 once), ``model`` (the dataclasses), ``paths``/``templates``/``statuses``

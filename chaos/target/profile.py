@@ -1,6 +1,6 @@
 """Target profiles: how the suite drives one particular billing service.
 
-DESIGN.md's "Target contract" is billing/'s profile (``profiles/billing.yaml``,
+billing's contract (docs/architecture.md) is billing/'s profile (``profiles/billing.yaml``,
 the default and the example); a team points the suite at its own service by
 writing one more. ``load_profile`` reads and validates a profile and raises
 one ``ProfileError`` listing every problem as ``<file>: <field>: <what>``.

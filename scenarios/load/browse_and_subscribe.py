@@ -16,7 +16,8 @@ import uuid
 
 from locust import SequentialTaskSet, between, task
 
-from scenarios.load import Catalogue, ContractUser
+from scenarios.load.catalogue import Catalogue
+from scenarios.load.contract_user import ContractUser
 
 
 class UserBehavior(SequentialTaskSet):

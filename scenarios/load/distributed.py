@@ -17,7 +17,8 @@ import uuid
 
 from locust import between, task
 
-from scenarios.load import Catalogue, ContractUser
+from scenarios.load.catalogue import Catalogue
+from scenarios.load.contract_user import ContractUser
 
 
 class DistributedLoadTest(ContractUser):

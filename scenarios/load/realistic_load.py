@@ -12,7 +12,8 @@ from __future__ import annotations
 
 from locust import between, task
 
-from scenarios.load import Catalogue, ContractUser
+from scenarios.load.catalogue import Catalogue
+from scenarios.load.contract_user import ContractUser
 
 # Both classes book from the same five slots (the seed's service ids 1..5).
 CATALOGUE = Catalogue(slots=5, slot_capacity=5)

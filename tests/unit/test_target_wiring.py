@@ -260,7 +260,7 @@ def test_billings_profile_gives_an_instance_the_environment_and_links_of_before(
     assert instance.links == {"redis": f"{role}_1->redis", "postgres": f"{role}_1->postgres"}
 
 
-# every scenario says what it needs, and the README's table says the same
+# every scenario says what it needs, and the table of docs/targets.md says the same
 
 def declared_needs() -> dict[str, Needs]:
     """scenario (module.py::name) -> what its needs markers (its module's and its own) declare."""
@@ -286,9 +286,9 @@ def test_every_scenario_declares_its_needs_and_the_readme_table_agrees() -> None
     billing = load_profile(DEFAULT_PROFILE)
     already_running = dataclasses.replace(billing, run=Running(("http://127.0.0.1:1",)))
     profiles = (already_running, load_profile(SERVICE_PROFILE))
-    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    readme = (ROOT / "docs" / "targets.md").read_text(encoding="utf-8")
     rows, expected = {}, {}
-    for line in readme[readme.index("### What each scenario needs"):].splitlines():
+    for line in readme[readme.index("## What each scenario needs"):].splitlines():
         cells = [c.strip() for c in line.strip("|").split("|")]
         if len(cells) == 5 and cells[0].startswith("`test_"):
             names = {w.strip(" ()+") for w in cells[1].replace("(+", ",").split(",")} - {""}
