@@ -277,12 +277,15 @@ class _State:
             self.invoiced.append((user, period))
         width = self.width(rng)
         if held_on is not None:
-            held_on = held_on % self.p.clients
-            width = max(width, held_on + 1)
+            # the holder alone: a plain call beside it could take the lock first, invoice, and leave the
+            # holder (and the revisits while it is stalled) nothing but invoice_exists
+            width = held_on % self.p.clients + 1
         calls = []
         for lane in range(width):
             if held_on is not None:
-                slow = self.slow and lane == held_on
+                if lane < width - 1:
+                    continue
+                slow = self.slow
             else:
                 slow = lane == 0 and self.slow and again is None and rng.random() < 0.5
             if slow:
