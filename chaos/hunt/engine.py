@@ -207,7 +207,8 @@ def _keep(stage: Stage, config: HuntConfig, found: Found, emit: Event, trials: l
                                 found={"after_s": round(found.after_s, 1), "operations": found.trial.operations,
                                        "faults": len(found.trial.schedule),
                                        "steps": describe_steps(found.shrunk.steps), "stopped": found.shrunk.stopped})
-    name = f"{found.anomaly.replace('/', '_')}_seed{found.seed}"
+    # the variant in the name: reproductions of several variants kept in one folder do not overwrite each other
+    name = "_".join(filter(None, (found.anomaly.replace("/", "_"), reproduction.unsafe))) + f"_seed{found.seed}"
     found.files = reproduction.write(config.folder, name)
     emit("written", {"anomaly": found.anomaly, "json": str(found.files[0]), "test": str(found.files[1]),
                      "operations": found.shrunk.plan.operations, "faults": len(found.shrunk.schedule)})
