@@ -18,7 +18,7 @@ last descriptor closes. The endpoint therefore stops every pump and closes its
 duplicate before its transport closes the socket (``Endpoint._release_splice``).
 
 Only on the standard selector loop on Linux (uvloop keeps the protocol fast
-path); ``CHAOS_TOXIPROXY_SPLICE=0`` in the environment turns it off, and so does
+path); it runs only with ``CHAOS_TOXIPROXY_SPLICE=1`` in the environment, and stops for good after
 the first error that says splice itself cannot work here (a seccomp filter, a
 socket type without splice support): that link and every later one carry on
 with the protocol path.
@@ -38,7 +38,9 @@ if TYPE_CHECKING:
     from chaos.toxiproxy.link import ByteMeter
 
 log = logging.getLogger("chaos.toxiproxy.splice")
-ENABLED = os.environ.get("CHAOS_TOXIPROXY_SPLICE", "1") != "0"
+ENABLED = os.environ.get("CHAOS_TOXIPROXY_SPLICE", "0") == "1"
+"""Off unless asked for: with it on, a safe-build hunt in CI reported an idempotency replay mismatch
+on an instance paused with requests queued, not seen without it; the cause is not found yet."""
 PIPE_BYTES = 1024 * 1024
 """Asked-for pipe capacity (Linux's default pipe-max-size); where refused, the pipe keeps the size it has.
 Measured, CPU per GB moved (proxy + both peers, loopback): 64 KiB ~1.4 s, 256 KiB ~0.87 s, 1 MiB ~0.72 s,

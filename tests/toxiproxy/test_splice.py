@@ -29,8 +29,14 @@ from tests.toxiproxy.test_fast_path import (STALL_SOURCE_BYTES, TRANSFER_BYTES, 
                                             wait_for_stall)
 
 pytestmark = [pytest.mark.unit,
-              pytest.mark.skipif(not splice.ENABLED or not hasattr(os, "splice") or LOOP != "asyncio",
+              pytest.mark.skipif(not hasattr(os, "splice") or LOOP != "asyncio",
                                  reason="splicing needs os.splice (Linux) and the standard event loop")]
+
+
+@pytest.fixture(autouse=True)
+def splicing_on(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Splicing is opt-in (``CHAOS_TOXIPROXY_SPLICE=1``); these tests are about it, so they turn it on."""
+    monkeypatch.setattr(splice, "ENABLED", True)
 
 PAYLOAD = random.Random(7).randbytes(3 * 1024 * 1024)
 PUMP_PIPES = 2
