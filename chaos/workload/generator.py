@@ -275,25 +275,20 @@ class _State:
         else:
             user, period = self._user(rng), self._period()
             self.invoiced.append((user, period))
-        width = self.width(rng)
+        width = self.width(rng)   # drawn for a held round too: the rounds after it stay as they were
         if held_on is not None:
             # the holder alone: a plain call beside it could take the lock first, invoice, and leave the
             # holder (and the revisits while it is stalled) nothing but invoice_exists
-            width = held_on % self.p.clients + 1
-        calls = []
-        for lane in range(width):
-            if held_on is not None:
-                if lane < width - 1:
-                    continue
-                slow = self.slow
-            else:
-                slow = lane == 0 and self.slow and again is None and rng.random() < 0.5
-            if slow:
-                calls.append(Call("slow_invoice", {"user_id": Ref("user", user), "period": period,
-                                                   "hold_s": self.p.slow_hold_s}, ADMIN, lane))
-            else:
-                calls.append(Call("generate_invoice", {"user_id": Ref("user", user), "period": period}, ADMIN, lane))
-        return calls
+            return [self._invoice_call(user, period, held_on % self.p.clients, slow=self.slow)]
+        return [self._invoice_call(user, period, lane,
+                                   slow=lane == 0 and self.slow and again is None and rng.random() < 0.5)
+                for lane in range(width)]
+
+    def _invoice_call(self, user: int, period: str, lane: int, slow: bool) -> Call:
+        params = {"user_id": Ref("user", user), "period": period}
+        if slow:
+            return Call("slow_invoice", {**params, "hold_s": self.p.slow_hold_s}, ADMIN, lane)
+        return Call("generate_invoice", params, ADMIN, lane)
 
     def invoice_async(self, rng: random.Random, spread: bool = False) -> list[Call]:
         """Several async requests for one (user, period); ``spread``: one for each of as many (user,
