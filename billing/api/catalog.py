@@ -1,7 +1,9 @@
 """Tariff plans, events and slots: what can be bought, and their counters (final reads)."""
 from __future__ import annotations
 
-from flask import Blueprint, jsonify
+import time
+
+from flask import Blueprint, current_app, jsonify
 from sqlalchemy import select
 
 from billing import db
@@ -14,13 +16,29 @@ from billing.settings import current
 bp = Blueprint("catalog", __name__)
 
 
+# Plans are seed rows that no route changes, read on every page of the catalogue:
+# an instance keeps the list this long, so a read costs no database round trip
+# (a pool check-out with its pre-ping, BEGIN, SELECT and COMMIT), and a plan
+# written by SQL shows within this many seconds. Each app keeps its own list.
+PLAN_LIST_TTL_S = 5.0
+PLAN_LIST = "billing.plan_list"
+
+
 @bp.get("/api/tariff_plans")
 def tariff_plans():
+    cached = current_app.extensions.get(PLAN_LIST)
+    if cached is None or cached[0] < time.monotonic():
+        # Threads that miss together each read once: a few reads, never a wrong list.
+        cached = (time.monotonic() + PLAN_LIST_TTL_S, _read_plans())
+        current_app.extensions[PLAN_LIST] = cached
+    return jsonify(cached[1])
+
+
+def _read_plans() -> list[dict[str, object]]:
     with db.sessions(current()).begin() as session:
-        plans = session.scalars(select(TariffPlan).order_by(TariffPlan.id))
-        return jsonify([{"id": p.id, "name": p.name, "description": p.description, "price": str(p.price),
-                         "currency_code": p.currency_code, "billing_period": p.billing_period}
-                        for p in plans])
+        return [{"id": p.id, "name": p.name, "description": p.description, "price": str(p.price),
+                 "currency_code": p.currency_code, "billing_period": p.billing_period}
+                for p in session.scalars(select(TariffPlan).order_by(TariffPlan.id))]
 
 
 @bp.post("/api/admin/events")

@@ -494,3 +494,21 @@ def test_the_admin_is_seeded_with_or_without_the_email_constraint(spec: str, con
     assert users[-1].startswith("INSERT INTO users")
     assert ("ON CONFLICT (email) DO NOTHING" in users[-1]) is conflict
     assert (users[0].startswith("SELECT users.id") and len(users) == 2) is not conflict
+
+
+# the plan list, kept per instance
+
+def test_the_plan_list_is_read_once_per_ttl_and_each_app_keeps_its_own(monkeypatch: pytest.MonkeyPatch) -> None:
+    from billing.api import catalog
+
+    reads: list[str] = []
+    monkeypatch.setattr(catalog, "_read_plans", lambda: reads.append("read") or [{"id": len(reads)}])
+    clock = [1000.0]
+    monkeypatch.setattr(catalog.time, "monotonic", lambda: clock[0])
+    first, second = (create_app(Settings(instance=f"unit-{i}"), prepare_schema=False).test_client()
+                     for i in (1, 2))
+    assert [first.get("/api/tariff_plans").get_json() for _ in range(3)] == [[{"id": 1}]] * 3
+    assert second.get("/api/tariff_plans").get_json() == [{"id": 2}], "another app reads for itself"
+    clock[0] += catalog.PLAN_LIST_TTL_S + 0.1
+    assert first.get("/api/tariff_plans").get_json() == [{"id": 3}], "after the ttl the list is read again"
+    assert len(reads) == 3
