@@ -11,8 +11,6 @@ running".
 from __future__ import annotations
 
 import sys
-import time
-from collections.abc import Sequence
 from pathlib import Path
 
 import click
@@ -20,12 +18,12 @@ import docker
 from rich.console import Console
 
 from chaos.cli_errors import one_line_errors
+from chaos.cli_faults import planned_faults
+from chaos.cli_load import load
 from chaos.cli_target import target
-from chaos.cluster.controller import Cluster, ClusterError, cli_owner, reap_leftovers, running_cluster
+from chaos.cluster.controller import Cluster, cli_owner, reap_leftovers, running_cluster
 from chaos.drills.cli import drill
-from chaos.load import PROFILES, run_load
-from chaos.nemesis.fault import Fault
-from chaos.nemesis.grammar import FAULT_HELP, parse_faults, parse_spec
+from chaos.nemesis.grammar import FAULT_HELP, parse_spec
 from chaos.nemesis.heal import heal as heal_faults
 from chaos.provision.pipeline import ROOT, provision
 from chaos.status import show
@@ -198,8 +196,9 @@ def down() -> None:
 @click.argument("run_id", required=False)
 @click.option("--report-dir", default="reports", show_default=True, type=click.Path(path_type=Path),
               help="where run reports are")
+@click.option("--recheck", is_flag=True, help="judge the run again offline from its stored history and reads")
 @one_line_errors
-def report(run_id: str | None, report_dir: Path) -> None:
+def report(run_id: str | None, report_dir: Path, recheck: bool) -> None:
     """List the stored runs, or show one run's verdicts and its report path (RUN_ID: a prefix will do).
 
     In a pipe or a CI log every row is one line, with no id or name cut; an
@@ -209,6 +208,7 @@ def report(run_id: str | None, report_dir: Path) -> None:
     Example:
       chaos report                 # the runs, newest first
       chaos report 20261130-0915   # one run's scenarios and verdicts
+      chaos report 20261130-0915 --recheck   # its checkers again, offline; exit 1 if a verdict differs
     """
     from chaos.report.store import load_summary
     from chaos.report.text import print_run, print_runs
@@ -223,6 +223,17 @@ def report(run_id: str | None, report_dir: Path) -> None:
     if len(matching) != 1:
         raise click.ClickException(f"{len(matching)} runs in {report_dir}/ start with {run_id!r}; "
                                    f"the newest: {', '.join(r.name for r in runs[:5])}")
+    if recheck:
+        from chaos.report.recheck import compare
+
+        rows = compare(matching[0])
+        for row in rows:
+            console.print(row.line(), markup=False, highlight=False)
+        differing = [row for row in rows if not row.same]
+        console.print(f"{len(rows)} results judged again, {len(differing)} differ")
+        if differing:
+            raise SystemExit(1)
+        return
     print_run(console, matching[0], load_summary(matching[0]))
 
 
@@ -243,70 +254,6 @@ def doctor() -> None:
         problems += not check.ok
     if problems:
         raise click.ClickException(f"{problems} problem{'s' * (problems > 1)} found")
-
-
-@main.command()
-@click.argument("profile", type=click.Choice(sorted(PROFILES)))
-@click.option("--users", type=click.IntRange(1, 1000), default=None, help="simulated users (default: the profile's)")
-@click.option("--spawn-rate", type=click.FloatRange(0.1, 500), default=None, help="users started per second")
-@click.option("--duration", type=click.IntRange(1, 3600), default=None, help="seconds (default: the profile's)")
-@click.option("--fault", "faults", multiple=True, metavar="'KIND TARGET [K=V]'",
-              help="a fault held during the middle third of the load (repeatable)")
-@click.option("--report-dir", default="reports", show_default=True, type=click.Path(path_type=Path))
-@one_line_errors
-def load(profile: str, users: int | None, spawn_rate: float | None, duration: int | None, faults: tuple[str, ...],
-         report_dir: Path) -> None:
-    """Run a Locust load profile headless against the stack's lb; CSV and HTML go to the report folder.
-
-    Profiles (scenarios/load/): browse (the seed's locustfile: browse and
-    subscribe), realistic (NormalUser 8 : PowerUser 2), distributed (500
-    users, 50/s). Bounded by --duration; a fault given with --fault is held
-    for the middle third of it and healed.
-
-    \b
-    Example:
-      chaos load realistic --users 50 --duration 60
-      chaos load browse --duration 90 --fault 'latency api_1:postgres ms=200'
-    """
-    from chaos.nemesis.runner import Nemesis
-    from chaos.nemesis.schedule import Step
-
-    for text in faults:
-        parse_spec(text.split())
-    cluster = running_cluster()
-    parsed = planned_faults(cluster, [text.split() for text in faults])
-    seconds = duration or PROFILES[profile].duration_s
-    out_dir = report_dir / f"load-{time.strftime('%Y%m%d-%H%M%S')}-{profile}"
-    nemesis = Nemesis(cluster, lambda event, fault: console.print(f"  fault {event}: {' '.join(map(str, fault.values()))}"))
-    nemesis.run([Step(seconds / 3, seconds / 3, f) for f in parsed])
-    try:
-        result = run_load(profile, cluster.lb_url, users=users, spawn_rate=spawn_rate, duration_s=seconds,
-                          out_dir=out_dir, progress=console.print)
-    finally:
-        nemesis.heal()
-    p95 = f"{result.p95_ms:.0f} ms" if result.p95_ms is not None else "n/a"
-    console.print(f"{result.requests} requests, {result.failures} failures ({result.failure_ratio:.1%}), "
-                  f"average {result.avg_ms:.0f} ms, p95 {p95}, {result.requests_per_s:.1f} req/s")
-    console.print(f"report: {result.html}")
-
-
-def planned_faults(cluster: Cluster, texts: Sequence[Sequence[str]]) -> list[Fault]:
-    """The faults ``texts`` name on this stack (``*`` expanded), every target checked before any starts."""
-    faults = [f for words in texts for f in parse_faults(words, [*cluster.fixed, *cluster.instances])]
-    for planned in faults:
-        must_exist(cluster, planned.target)
-    return faults
-
-
-def must_exist(cluster: Cluster, target: str) -> None:
-    """Refuse a target the stack does not have, naming those it has."""
-    if "->" not in target:
-        cluster.container(target)
-        return
-    assert cluster.toxiproxy is not None
-    links = sorted(cluster.toxiproxy.proxies())
-    if target not in links:
-        raise ClusterError(f"no link {target!r}; this stack has {', '.join(links)}")
 
 
 @main.command(context_settings={"ignore_unknown_options": True})
@@ -420,6 +367,7 @@ def replay_arguments(path: Path, report_dir: str) -> list[str]:
 
 
 main.add_command(drill)
+main.add_command(load)
 main.add_command(target)
 
 

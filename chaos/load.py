@@ -6,6 +6,11 @@ whole interpreter with gevent at import, which the Docker SDK, the fault
 proxy client and pytest must not inherit. The child is bounded: its own run
 time plus a margin, then it is killed, so a wedged run cannot hold a CI job.
 
+The users drive the target through its target profile (billing's unless
+``target`` names another): its path reaches the child in ``TARGET_ENV``,
+after it was loaded here once, so a bad profile is a one-line error before
+Locust starts.
+
 Its figures are read from the ``_stats.csv`` Locust writes, whose
 ``Aggregated`` row is the whole run; the CSV and HTML files stay in the
 output folder for the report.
@@ -27,6 +32,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from chaos.errors import ChaosError
+from chaos.target import DEFAULT_PROFILE, load_profile
 
 ROOT = Path(__file__).resolve().parent.parent
 PROFILE_DIR = ROOT / "scenarios" / "load"
@@ -35,6 +41,7 @@ STOP_TIMEOUT_S = 10
 # Interpreter start, Locust import, setup and writing the reports, on top of run and stop time.
 MARGIN_S = 60
 PROGRESS_EVERY_S = 5.0
+TARGET_ENV = "CHAOS_TARGET_PROFILE"  # the target profile's file, for the Locust child (scenarios/load)
 
 
 class LoadError(ChaosError):
@@ -97,27 +104,31 @@ class Aggregated:
     requests_per_s: float
 
 
-def run_load(profile: str, host: str, *, users: int | None = None, spawn_rate: float | None = None,
-             duration_s: int, out_dir: Path, progress: Callable[[str], None] | None = None) -> LoadResult:
-    """Run one profile headless against ``host`` and read what it measured.
+def run_load(profile: str, host: str, *, target: str | Path = DEFAULT_PROFILE, users: int | None = None,
+             spawn_rate: float | None = None, duration_s: int, out_dir: Path,
+             progress: Callable[[str], None] | None = None) -> LoadResult:
+    """Run one profile headless against ``host``, a target served as the target profile ``target`` says
+    (a shipped profile's name or a YAML path), and read what it measured.
 
     Failed requests are figures in the result, not errors: Locust's exit code
     is 1 for one failed request among thousands. LoadError is for a run that
     did not happen (unknown profile, bad host or numbers, Locust did not
-    start) or did not end in time.
+    start, the target offers none of a user's operations) or did not end in
+    time; a target profile that does not load is its ``ProfileError``.
     """
     spec = _profile(profile)
     users = spec.users if users is None else users
     spawn_rate = spec.spawn_rate if spawn_rate is None else spawn_rate
     if isinstance(duration_s, bool) or not isinstance(duration_s, int) or duration_s <= 0:
         raise LoadError(f"duration must be a positive number of seconds, not {duration_s!r}")
-    target = urlsplit(host)
-    if target.scheme not in ("http", "https") or not target.netloc:
+    url = urlsplit(host)
+    if url.scheme not in ("http", "https") or not url.netloc:
         raise LoadError(f"host must be an http(s) URL such as http://127.0.0.1:8080, not {host!r}")
     if users <= 0:
         raise LoadError(f"users must be positive, not {users!r}")
     if not spawn_rate > 0 or not math.isfinite(spawn_rate):
         raise LoadError(f"spawn rate must be a positive number of users per second, not {spawn_rate!r}")
+    profile_file = load_profile(target).source or Path(target)
     out_dir = Path(out_dir).resolve()
     out_dir.mkdir(parents=True, exist_ok=True)
     prefix = out_dir / profile
@@ -130,8 +141,9 @@ def run_load(profile: str, host: str, *, users: int | None = None, spawn_rate: f
                "-u", str(users), "-r", f"{spawn_rate:g}", "-t", f"{duration_s}s", "--host", host,
                "--csv", str(prefix), "--html", str(html), "--only-summary",
                "--stop-timeout", str(STOP_TIMEOUT_S)]
+    env = {TARGET_ENV: str(Path(profile_file).resolve())}
     exit_code, tail = _run_bounded(command, duration_s + STOP_TIMEOUT_S + MARGIN_S, profile, stats_csv, log,
-                                   progress)
+                                   progress, env)
     try:
         aggregated = read_aggregated(stats_csv)
     except LoadError:
@@ -181,12 +193,12 @@ def _number(text: str | None) -> float | None:
 
 
 def _run_bounded(command: list[str], limit_s: float, profile: str, stats_csv: Path, log: Path,
-                 progress: Callable[[str], None] | None) -> tuple[int, list[str]]:
+                 progress: Callable[[str], None] | None, extra_env: dict[str, str]) -> tuple[int, list[str]]:
     """Run Locust in its own process group, killed whole past ``limit_s``; its exit code and last output lines.
 
     Its output goes to ``log`` as it comes, so a killed run still leaves it.
     """
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
+    env = {**os.environ, **extra_env, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
     child = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                              text=True, errors="replace", env=env, start_new_session=True)
     tail: deque[str] = deque(maxlen=20)

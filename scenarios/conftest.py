@@ -8,7 +8,6 @@ together with the contract checker (definite answers outside fault windows).
 """
 from __future__ import annotations
 
-import concurrent.futures
 import itertools
 import uuid
 from collections.abc import Callable, Iterable, Sequence
@@ -17,17 +16,15 @@ from typing import Any
 import pytest
 
 from chaos.checkers import Result, merge
-from chaos.checkers import contract as contract_checker
-from chaos.checkers import invoices as invoice_checker
 from chaos.history import nemesis_windows
+from chaos.report.checks import Deferred, deferred
 from chaos.target.client import TargetClient
 from chaos.target.model import TargetProfile
-from chaos.workload.accounts import billable, register, subscribe
+from chaos.workload.accounts import new_users
 from chaos.workload.operations import Operation
 from chaos.workload.runner import Client
 
 _periods = (f"{year}-{month:02d}" for year, month in itertools.product(range(2001, 2100), range(1, 13)))
-REGISTRATION_THREADS = 16
 MakeClient = Callable[..., TargetClient]
 
 
@@ -46,29 +43,16 @@ def make_users(admin: TargetClient, target_client: MakeClient, setup_values) -> 
     run = uuid.uuid4().hex[:6]  # the target's data may not have been cleared: never reuse an email
 
     def make(count: int) -> list[Any]:
-        prefix = f"scenario-{run}-{next(counter)}"
-        if admin.offers("bulk_users") and not billable(admin.profile):
-            reply = admin.call("bulk_users", count=count, prefix=prefix)
-            assert reply.ok, f"bulk_users: {reply.status} {reply.body!r}"
-            return list(reply["user_ids"])
-
-        def one(i: int) -> Any:
-            with target_client(admin.base_url) as client:
-                user_id, _ = register(client, f"{prefix}-{i}@scenario.test")
-                if billable(client.profile):
-                    subscribe(client, setup_values)
-                return user_id
-
-        with concurrent.futures.ThreadPoolExecutor(min(REGISTRATION_THREADS, max(1, count))) as pool:
-            return list(pool.map(one, range(count)))
+        return new_users(admin, target_client, count, f"scenario-{run}-{next(counter)}", setup_values)
 
     return make
 
 
-def invoices_verdict(profile: TargetProfile, history, final, *claims: str) -> Result:
-    """The invoice checker with the profile's identities; ``claims``: what the scenario claims (all: none given)."""
-    return invoice_checker.check(history.ops, final, identity=profile.identity("invoice"),
-                                 activation=profile.identity("activation"), claims=claims or None)
+def invoices_verdict(profile: TargetProfile, history, final, *claims: str) -> Deferred:
+    """The invoice checker with the profile's identities; ``claims``: what the scenario claims (all: none given).
+    Deferred: ``judge`` runs it and keeps its inputs, so a stored run can be re-checked offline."""
+    return deferred("invoices", final, identity=profile.identity("invoice"),
+                    activation=profile.identity("activation"), claims=list(claims) or None)
 
 
 def spread(make_client: MakeClient, urls: Sequence[str], token: str | None,
@@ -80,17 +64,19 @@ def spread(make_client: MakeClient, urls: Sequence[str], token: str | None,
 
 
 @pytest.fixture
-def judge(record_verdict, history, target_profile: TargetProfile) -> Callable[..., Result]:
+def judge(record_verdict, record_check, history, target_profile: TargetProfile) -> Callable[..., Result]:
     """``judge(*results)``: record each checker's result and the contract checker's (every call outside a
     fault window got a definite answer; inside one, only the outages the profile names), and return them
-    merged: a scenario asserts one verdict, which is False on any anomaly and unknown without evidence."""
+    merged: a scenario asserts one verdict, which is False on any anomaly and unknown without evidence.
+    A ``Deferred`` check is run here and kept with its inputs (``chaos report --recheck`` judges it again);
+    a ``Result`` is kept as it is."""
 
-    def run(*results: Result, contract: bool = True) -> Result:
-        judged = [record_verdict(result) for result in results]
+    def run(*results: Result | Deferred, contract: bool = True) -> Result:
+        judged = [record_check(r.checker, r.reads, **r.args) if isinstance(r, Deferred) else record_verdict(r)
+                  for r in results]
         if contract:  # a scenario with faults claims honest outages; one without, definite answers
             claim = "outage_answers" if _calls_during_faults(history.ops) else "definite_outside_faults"
-            judged.append(record_verdict(contract_checker.check(history.ops, outage=target_profile.outages,
-                                                                claims=(claim,))))
+            judged.append(record_check("contract", outage=list(target_profile.outages), claims=[claim]))
         return merge(judged, "scenario")
 
     return run

@@ -6,11 +6,11 @@ import time
 import pytest
 import requests
 
-from chaos.checkers import async_invoices as async_checker
 from chaos.checkers import distribution as distribution_checker
 from chaos.nemesis.link_faults import Partition, latency
 from chaos.nemesis.process_faults import Kill
 from chaos.target.client import Reply, TargetClient
+from chaos.report.checks import deferred
 from chaos.workload import operations as ops
 from chaos.workload.runner import run_clients
 from chaos.workload.accounts import final_invoices, wait_until_settled
@@ -35,7 +35,7 @@ def task_state(admin: TargetClient, task_id: str) -> Reply:
 
 
 def async_verdict(profile, history, final, *claims: str):
-    return async_checker.check(history.ops, final, identity=profile.identity("invoice"), claims=claims or None)
+    return deferred("async_invoices", final, identity=profile.identity("invoice"), claims=list(claims) or None)
 
 
 def submit_async(cluster, target_client, admin, history, users: list, period: str,

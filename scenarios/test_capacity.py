@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import pytest
 
-from chaos.checkers import capacity as capacity_checker
 from chaos.nemesis.link_faults import latency
 from chaos.target.client import TargetClient
+from chaos.report.checks import deferred
 from chaos.workload import operations as ops
 from chaos.workload.accounts import created, final_read
 from chaos.workload.runner import Client, run_clients
@@ -28,7 +28,7 @@ def test_100_buyers_for_10_tickets_with_latency_on_api_to_postgres(fresh_cluster
                 together=True)
     nemesis.heal()
     final = {"events": {event_id: final_read(admin, "event", event_id=event_id)}}
-    result = judge(capacity_checker.check(history.ops, final, claims=("no_oversell", "counters_match")))
+    result = judge(deferred("capacity", final, claims=["no_oversell", "counters_match"]))
     assert result.valid is True, explain(result)
     assert sum(1 for op in history.completions() if op.type == "ok") == 10
 
@@ -38,6 +38,6 @@ def test_50_users_for_a_5_place_slot(fresh_cluster, admin, target_client, histor
     slot_id = created(admin, "create_slot", "slot_id", capacity=5)
     run_clients(history, buyers(fresh_cluster, target_client, admin, 50, ops.book_slot(slot_id)), together=True)
     final = {"slots": {slot_id: final_read(admin, "slot", slot_id=slot_id)}}
-    result = judge(capacity_checker.check(history.ops, final, claims=("no_oversell", "counters_match")))
+    result = judge(deferred("capacity", final, claims=["no_oversell", "counters_match"]))
     assert result.valid is True, explain(result)
     assert sum(1 for op in history.completions() if op.type == "ok") == 5

@@ -12,9 +12,9 @@ from typing import Any
 
 import pytest
 
-from chaos.checkers import idempotency as idempotency_checker
 from chaos.nemesis.link_faults import Toxic
 from chaos.target.client import TargetClient
+from chaos.report.checks import deferred
 from chaos.workload import operations as ops
 from chaos.workload.runner import perform, run_clients
 from chaos.workload.accounts import final_invoices, register, subscribe
@@ -45,8 +45,8 @@ def verdict(admin: TargetClient, history, user: Subscriber, *claims: str):
     read (against the baseline) shows how many times the key really executed."""
     for op in history.ops:
         op.value.setdefault("user_id", user.user_id)
-    return idempotency_checker.check(history.ops, final_invoices(admin, [user.user_id]),
-                                     baseline=user.invoices_before, claims=claims or None)
+    return deferred("idempotency", final_invoices(admin, [user.user_id]), baseline=user.invoices_before,
+                    claims=list(claims) or None)
 
 
 @pytest.mark.needs(operations=SUBSCRIBER, params=["activate.key"])

@@ -59,6 +59,8 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Literal
 
+from chaos.checkers.key_scope import (MISMATCH, MISMATCH_STATUS, KeyOf, answered_for_other, by_user,
+                                       fresh_key_refused, is_mismatch, keys_of_several_users, keys_on_several)
 from chaos.checkers.reads import Invoice, count, ident, rows
 from chaos.checkers.result import Anomaly, Evidence, Result, judged
 from chaos.history import Op, Pair, pairs
@@ -66,8 +68,6 @@ from chaos.history.overlap import contended
 
 F = "activate"
 IN_FLIGHT = "idempotency_in_flight"
-MISMATCH = "idempotency_mismatch"
-MISMATCH_STATUS = 422
 REFUSALS = frozenset({MISMATCH, IN_FLIGHT})
 NOT_OUTCOME = frozenset({"replayed", "body"})
 BODY_OUTCOME = ("subscription_id", "status", "invoice_id", "amount", "error")  # without extracted values
@@ -83,7 +83,6 @@ SITUATIONS = {"one_execution_per_key": "two or more calls with one key in flight
 # name. Their anomalies count whatever the claims.
 DEFAULT_CLAIMS = ("one_execution_per_key", "concurrent_same_key", "reuse_refused", "ambiguous_retry")
 
-KeyOf = tuple[Any, Any]        # (subscription, idempotency key)
 Group = tuple[str, Any]        # ("subscription", id) or ("user", id): whose invoices a read shows
 Reads = Mapping[Any, Sequence[Invoice]]
 
@@ -105,14 +104,13 @@ def check(history: Sequence[Op], final: Reads | None = None, *, baseline: Reads 
         anomalies.extend(judge.key(key, calls))
     anomalies.extend(judge.groups())
     every = [p for calls in groups.values() for p in calls]
-    anomalies.extend(_answered_for_other(groups))
-    by_user = _by_user(every)
-    anomalies.extend(_fresh_key_refused(by_user))
+    anomalies.extend(answered_for_other(groups))
+    users = by_user(every)
+    anomalies.extend(fresh_key_refused(users))
     done = [p.completion for p in every]
     stats = {"keys": len(groups), "calls": len(every), **count(op.type for op in done),
              "replays": sum(1 for op in done if replay_flag and op.value.get("replayed")),
-             "rejected_422": sum(1 for op in done if op.type == "fail" and (op.status == MISMATCH_STATUS
-                                                                              or op.error == MISMATCH)),
+             "rejected_422": sum(1 for op in done if is_mismatch(op)),
              "in_flight_409": sum(1 for op in done if op.error == IN_FLIGHT),
              "activation_invoices": judge.attributed, "new_activation_invoices": judge.new_total,
              "keys_without_reads": sum(1 for key in groups if judge.group_of(key) is None)}
@@ -123,87 +121,10 @@ def check(history: Sequence[Op], final: Reads | None = None, *, baseline: Reads 
         "reuse_refused": Evidence(SITUATIONS["reuse_refused"], judge.reused),
         "ambiguous_retry": Evidence(SITUATIONS["ambiguous_retry"],
                                     sum(1 for calls in groups.values() if _retried_after_info(calls))),
-        "cross_subscription_key": Evidence(SITUATIONS["cross_subscription_key"], _keys_on_several(groups)),
-        "cross_user_key": Evidence(SITUATIONS["cross_user_key"], _keys_of_several_users(by_user))}
+        "cross_subscription_key": Evidence(SITUATIONS["cross_subscription_key"], keys_on_several(groups)),
+        "cross_user_key": Evidence(SITUATIONS["cross_user_key"], keys_of_several_users(users))}
     return judged("idempotency", anomalies, stats, evidence, DEFAULT_CLAIMS if claims is None else claims,
                   judge.missing)
-
-
-def _is_mismatch(done: Op) -> bool:
-    """A refusal as "this key was used with other parameters": 422 or the mismatch code."""
-    return done.type == "fail" and (done.status == MISMATCH_STATUS or done.error == MISMATCH)
-
-
-def _keys_on_several(groups: Mapping[KeyOf, list[Pair]]) -> int:
-    """How many keys were used on two or more subscriptions (one key in several (subscription, key) groups)."""
-    subscriptions: dict[Any, set[Any]] = defaultdict(set)
-    for subscription, key in groups:
-        subscriptions[key].add(subscription)
-    return sum(1 for found in subscriptions.values() if len(found) >= 2)
-
-
-def _by_user(every: Iterable[Pair]) -> dict[tuple[Any, Any], list[Pair]]:
-    """The calls per (user, key), for the calls whose invoke names its user."""
-    found: dict[tuple[Any, Any], list[Pair]] = defaultdict(list)
-    for pair in every:
-        user = pair.invoke.value.get("user_id")
-        if user is not None:
-            found[(ident(user), ident(pair.invoke.value["key"]))].append(pair)
-    return found
-
-
-def _keys_of_several_users(by_user: Mapping[tuple[Any, Any], list[Pair]]) -> int:
-    users: dict[Any, set[Any]] = defaultdict(set)
-    for user, key in by_user:
-        users[key].add(user)
-    return sum(1 for found in users.values() if len(found) >= 2)
-
-
-def _answered_for_other(groups: Mapping[KeyOf, list[Pair]]) -> list[Anomaly]:
-    """An ok activation of one subscription whose reply names another: the answer of another request."""
-    found = []
-    for (subscription, key), calls in groups.items():
-        for pair in calls:
-            done = pair.completion
-            named = ident(done.value.get("subscription_id")) if done.type == "ok" else None
-            if named is None or named == subscription:
-                continue
-            theirs = sorted((p.completion.index for p in groups.get((named, key), []) if p.completion.type == "ok"
-                             and p.invoke.time < done.time))
-            found.append(Anomaly("answered_for_other", f"key {key!r} on subscription {subscription} was answered "
-                                 f"for subscription {named}" + (" (that subscription's answer to the key, replayed)"
-                                                                if theirs else ""),
-                                 (*theirs[:1], pair.invoke.index, done.index)))
-    return found
-
-
-def _fresh_key_refused(by_user: Mapping[tuple[Any, Any], list[Pair]]) -> list[Anomaly]:
-    """A mismatch refusal of a key that its user had not used with another subscription or other params.
-
-    The calls the service may have seen first are those invoked before the refusal completed (earlier
-    ones and those in flight with it), so a race between two of the user's own uses is never blamed."""
-    found = []
-    for (user, key), calls in by_user.items():
-        for pair in calls:
-            done = pair.completion
-            if not _is_mismatch(done):
-                continue
-            asked = (ident(pair.invoke.value.get("subscription_id")), pair.invoke.value.get("params"))
-            before = [p for p in calls if p is not pair and p.invoke.time < done.time]
-            if any((ident(p.invoke.value.get("subscription_id")), p.invoke.value.get("params")) != asked
-                   for p in before):
-                continue
-            why = (f"its {len(before)} earlier call(s) by the user had the same subscription and parameters"
-                   if before else "the user had never used it")
-            others = sorted(((u, p) for (u, k), theirs in by_user.items() if k == key and u != user
-                             for p in theirs if p.invoke.time < done.time), key=lambda up: up[1].invoke.index)
-            if others:
-                why += f" (user {others[0][0]} had used it: the key is not scoped to its user)"
-            found.append(Anomaly("fresh_key_refused", f"key {key!r} of user {user} on subscription {asked[0]} was "
-                                 f"refused as a mismatch ({done.status} {done.error}), but {why}",
-                                 (*(p.completion.index for _, p in others[:1]),
-                                  *(p.completion.index for p in before), pair.invoke.index, done.index)))
-    return found
 
 
 def _retried_after_info(calls: list[Pair]) -> bool:

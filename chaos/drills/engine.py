@@ -10,6 +10,12 @@ the truth, not the runbook.
 Faults go through ``Nemesis`` with the drill's recorder, so the report
 shades their windows like a scenario's; the schedule stored with the report
 is the faults the drill actually ran, taken from those windows.
+
+The target is billing's cluster, or any service through its profile (an
+already-running one behind our fault proxy): a drill it cannot have (a
+workload's operation it lacks, a fault it cannot take) is refused before
+the first step (``preflight``); a fault refused only when it is applied
+ends the drill with that reason, then heals and judges what ran.
 """
 from __future__ import annotations
 
@@ -21,16 +27,17 @@ from typing import Any
 
 from rich.console import Console
 from rich.markdown import Markdown
-from rich.table import Table
 from rich.text import Text
 
 from chaos.checkers import latency
 from chaos.checkers.merge import check_safe
-from chaos.checkers.result import Result, merge_valid
+from chaos.checkers.result import Result
 from chaos.cluster.controller import Cluster, ClusterError
 from chaos.drills import runbook as rb
+from chaos.drills.preflight import refusal
+from chaos.drills.verdict import results_table, schedule_of, verdict_of
 from chaos.drills.workloads import WORKLOADS, Context, Workload, admin_client
-from chaos.history import NEMESIS, Op, Recorder, nemesis_windows
+from chaos.history import NEMESIS, Op, Recorder
 from chaos.nemesis.fault import Fault
 from chaos.nemesis.grammar import expand, is_link
 from chaos.nemesis.process_faults import Scale
@@ -38,7 +45,9 @@ from chaos.nemesis.heal import heal_everything
 from chaos.nemesis.runner import Nemesis
 from chaos.report import write_report
 from chaos.report.model import RunRecord, ScenarioRecord
-from chaos.workload.client import BillingClient
+from chaos.target import DEFAULT_PROFILE, load_profile
+from chaos.target.client import TargetClient
+from chaos.target.model import TargetProfile
 
 Ask = Callable[[str], str]
 HealAll = Callable[[Cluster], list[str]]
@@ -57,14 +66,16 @@ class DrillResult:
 
 
 class Drill:
-    """One run of one runbook on one cluster."""
+    """One run of one runbook on one target (a cluster, or an already-running service's links)."""
 
     def __init__(self, runbook: rb.Runbook, cluster: Cluster, *, console: Console, auto: bool, seed: int,
                  report_dir: Path, settings: Mapping[str, Any] | None = None, ask: Ask | None = None,
                  heal_all: HealAll = heal_everything, workloads: Mapping[str, type[Workload]] = WORKLOADS,
-                 sleep: Callable[[float], None] = time.sleep, run_id: str | None = None) -> None:
+                 sleep: Callable[[float], None] = time.sleep, run_id: str | None = None,
+                 profile: TargetProfile | None = None) -> None:
         self.runbook = runbook
         self.cluster = cluster
+        self.profile = profile or load_profile(DEFAULT_PROFILE)
         self.console = console
         self.auto = auto
         self.seed = seed
@@ -79,11 +90,15 @@ class Drill:
         self.nemesis = Nemesis(cluster, lambda event, fault: self.recorder.nemesis(event, fault))
         self.started: list[Workload] = []
         self.running: dict[str, Workload] = {}
-        self._admin: BillingClient | None = None
+        self._admin: TargetClient | None = None
 
     # the whole drill
 
     def run(self) -> DrillResult:
+        refused = refusal(self.runbook, self.profile, self.workload_kinds)
+        if refused:
+            self._say(f"✗ {refused}", "bold red")
+            return DrillResult(False, f"verdict: NOT RUN — {refused}", None, error=refused)
         started, wall = time.monotonic(), time.strftime("%Y-%m-%d %H:%M:%S")
         self._opening()
         stopped = error = None
@@ -119,7 +134,7 @@ class Drill:
         self.console.print(Markdown(self.runbook.watch))
         self.console.print()
         apis, workers = self.cluster.of("api"), self.cluster.of("worker")
-        self._say(f"cluster {self.cluster.run_id}: {len(apis)} api ({', '.join(i.name for i in apis)}) + "
+        self._say(f"target {self.profile.name!r}, cluster {self.cluster.run_id}: {len(apis)} api ({', '.join(i.name for i in apis)}) + "
                   f"{len(workers)} worker{'s' * (len(workers) != 1)}; seed {self.seed}")
         self._say("--auto: the steps follow one another without waiting" if self.auto else
                   "Each step waits for you. Faults stay in force while you look; q or Ctrl-C stops the drill, "
@@ -173,14 +188,15 @@ class Drill:
             return self.watch(command)
         raise TypeError(f"no way to run {type(command).__name__}")
 
-    def admin(self) -> BillingClient:
+    def admin(self) -> TargetClient:
         if self._admin is None:
-            self._admin = admin_client(self.cluster.lb_url)
+            self._admin = admin_client(self.profile, self.cluster)
         return self._admin
 
     def _start_workload(self, command: rb.WorkloadStart) -> list[str]:
-        context = Context(self.cluster, self.recorder, self.admin, self.seed, f"drill-{self.run_id}")
+        context = Context(self.cluster, self.profile, self.recorder, self.admin, self.seed, f"drill-{self.run_id}")
         workload = self.workload_kinds[command.kind](context, command.params)
+        workload.refuse_unmet()
         made = workload.setup()
         workload.start()
         self.started.append(workload)
@@ -201,7 +217,11 @@ class Drill:
         lines = []
         for fault in command.spec.faults(names):
             self.require(fault.target)
-            self.nemesis.start_fault(fault)
+            try:
+                self.nemesis.start_fault(fault)
+            except Exception:
+                self.nemesis.record("stop", fault.describe())   # it never took: its window closes at once
+                raise
             lines.append(f"started {describe(fault)}")
         return lines
 
@@ -235,6 +255,9 @@ class Drill:
                 f"{time.monotonic() - started:.1f} s{routed}; the drill scales back when it heals"]
 
     def watch(self, command: rb.Watch) -> list[str]:
+        if getattr(self.cluster, "kind", "") == "running":
+            return [f"target {self.profile.name!r} is already running: its own dashboards and logs (the suite "
+                    f"has no Flower, lb or container of it)"]
         if command.what == "flower":
             return [f"Flower: {self.cluster.flower_url} (workers, and each task's state and worker)"]
         if command.what == "lb":
@@ -363,49 +386,6 @@ def unique(taken: Mapping[str, Any], name: str) -> str:
     while candidate in taken:
         candidate, n = f"{name}_{n}", n + 1
     return candidate
-
-
-def verdict_of(results: Mapping[str, Result], *, error: str | None = None,
-               stopped: str | None = None) -> tuple[bool, str]:
-    """Safe only when every checker passed and the drill ran without an error; UNSAFE names the
-    anomalies, UNKNOWN says what could not be judged."""
-    suffix = f" ({stopped})" if stopped else ""
-    merged = merge_valid([r.valid for r in results.values()]) if results else "unknown"
-    if merged is False:
-        found = "; ".join(f"{name}: " + ", ".join(f"{kind} x{n}" for kind, n in r.kinds().items())
-                          for name, r in results.items() if r.valid is False)
-        return False, f"verdict: UNSAFE — {found}{suffix}"
-    if error:
-        return False, f"verdict: UNKNOWN — the drill stopped on an error: {error}{suffix}"
-    if not results:
-        return False, f"verdict: UNKNOWN — nothing was checked: no workload ran{suffix}"
-    if merged == "unknown":
-        why = "; ".join(f"{name} ({r.stats.get('error') or 'not enough to judge'})"
-                        for name, r in results.items() if r.valid == "unknown")
-        return False, f"verdict: UNKNOWN — could not judge {why}{suffix}"
-    return True, f"verdict: SAFE — {len(results)} checkers found nothing wrong: {', '.join(results)}{suffix}"
-
-
-def schedule_of(history: list[Op]) -> list[dict[str, Any]]:
-    """The faults the drill ran, as a schedule: offset and duration from their recorded windows."""
-    end = max((op.time for op in history), default=0)
-    return [{"at_s": round(w.start / 1e9, 3), "duration_s": round((w.end(end) - w.start) / 1e9, 3), **w.fault}
-            for w in nemesis_windows(history)]
-
-
-def results_table(results: Mapping[str, Result]) -> Table:
-    table = Table("checker", "verdict", "anomalies", "stats", title_justify="left")
-    for name, result in results.items():
-        anomalies = ", ".join(f"{kind} x{n}" for kind, n in result.kinds().items()) or "-"
-        verdict = "valid" if result.valid is True else "INVALID" if result.valid is False else "unknown"
-        table.add_row(name, verdict, anomalies, short_stats(result.stats))
-    return table
-
-
-def short_stats(stats: Mapping[str, Any], limit: int = 4) -> str:
-    """The first few plain figures of a checker's stats (the report has them all)."""
-    plain = [f"{k}={v}" for k, v in stats.items() if isinstance(v, (int, float, str)) and not isinstance(v, bool)]
-    return ", ".join(plain[:limit])
 
 
 def one_line(exc: BaseException) -> str:

@@ -47,12 +47,17 @@ def latency_over_time(ops: Sequence[Op], prefix: str = "latency") -> str:
     if values and max(values) / min(values) > 100:
         axes.set_yscale("log")  # a timeout would flatten every ordinary latency onto the axis
     axes.set_ylabel("latency (ms)")
+    return _over_time(fig, axes, end, prefix, columns=5, empty=None if calls else "no call recorded a latency")
+
+
+def _over_time(fig, axes, end: float, prefix: str, *, columns: int, empty: str | None) -> str:
+    """A plot over the run's seconds, finished alike: its axis, grid and legend (or why it is empty)."""
     svg.seconds_axis(axes, end)
     axes.grid(axis="y", alpha=0.3)
-    if calls:
-        axes.legend(loc="lower left", bbox_to_anchor=(0.0, 1.0), ncol=5, frameon=False, fontsize=8.5)
+    if empty is None:
+        axes.legend(loc="lower left", bbox_to_anchor=(0.0, 1.0), ncol=columns, frameon=False, fontsize=8.5)
     else:
-        _empty(axes, "no call recorded a latency")
+        _empty(axes, empty)
     return svg.to_svg(fig, prefix, tight=False)
 
 
@@ -89,13 +94,7 @@ def throughput(ops: Sequence[Op], prefix: str = "throughput") -> str:
                     label=kind, zorder=2)
         bottom = top
     axes.set_ylabel(f"completions / s\n(per {width:g} s)")
-    svg.seconds_axis(axes, end)
-    axes.grid(axis="y", alpha=0.3)
-    if calls:
-        axes.legend(loc="lower left", bbox_to_anchor=(0.0, 1.0), ncol=3, frameon=False, fontsize=8.5)
-    else:
-        _empty(axes, "no operation completed")
-    return svg.to_svg(fig, prefix, tight=False)
+    return _over_time(fig, axes, end, prefix, columns=3, empty=None if calls else "no operation completed")
 
 
 def work_per_instance(ops: Sequence[Op], prefix: str = "instances") -> str | None:

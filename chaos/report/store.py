@@ -3,8 +3,11 @@
 Layout of ``reports/<run-id>/``: ``summary.json`` (seed, settings, the run's
 verdict, each scenario's outcome, verdict with its reason, evidence counts,
 anomaly counts and, when it failed, its exception), and per scenario a folder
-with ``history.jsonl``, ``results.json``, ``schedule.json`` and, when the
-scenario kept them, ``final_reads.json`` and ``error.txt`` (the traceback).
+with ``history.jsonl``, ``results.json``, ``schedule.json``, ``checks.json``
+(per result, the checker and arguments that made it) and, when the scenario
+kept them, ``final_reads.json`` (per result, the reads its checker judged)
+and ``error.txt`` (the traceback). History, checks and final reads are what
+``chaos.report.recheck`` judges a stored run again from.
 Verdicts come from ``chaos.report.verdicts``: ``verdict`` is one of valid /
 invalid / unknown / not checked / failed / error, ``valid`` the same as
 True / False / "unknown" / None (nothing checked), ``checkers`` the checkers'
@@ -16,13 +19,13 @@ from __future__ import annotations
 import json
 import re
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from chaos.checkers.result import Result, merge_valid
 from chaos.history import Op, pairs, read_jsonl, write_jsonl
-from chaos.report.model import RunRecord, ScenarioRecord
+from chaos.report.model import Check, RunRecord, ScenarioRecord
 from chaos.report.verdicts import Verdict, run_verdict, scenario_verdict
 
 ERROR_FIELDS = ("message", "location", "line", "source")
@@ -71,7 +74,8 @@ def _store_scenario(path: Path, folder: str, scenario: ScenarioRecord, run_seed:
     write_jsonl(scenario.history, path / "history.jsonl")
     _write_json(path / "results.json", {name: r.to_json() for name, r in scenario.results.items()})
     _write_json(path / "schedule.json", scenario.schedule)
-    if scenario.final_reads is not None:
+    _write_json(path / "checks.json", {name: c.to_json() for name, c in scenario.checks.items()})
+    if scenario.final_reads:
         _write_json(path / "final_reads.json", scenario.final_reads)
     error = dict(scenario.error) if scenario.error else None
     if error is not None:
@@ -109,6 +113,8 @@ class StoredScenario:
     results: dict[str, Result]
     schedule: list[dict[str, Any]]
     traceback: str = ""
+    checks: dict[str, Check] = field(default_factory=dict)
+    final_reads: dict[str, Any] = field(default_factory=dict)
 
 
 def load_summary(run_dir: Path) -> dict[str, Any]:
@@ -144,7 +150,9 @@ def load_scenario(run_dir: Path, entry: dict[str, Any]) -> StoredScenario:
     return StoredScenario(entry, read_jsonl(history) if history.exists() else [],
                           {name: Result.from_json(r) for name, r in raw.items()},
                           _read_json(folder / "schedule.json", []),
-                          error.read_text(encoding="utf-8") if error.exists() else "")
+                          error.read_text(encoding="utf-8") if error.exists() else "",
+                          {name: Check.from_json(c) for name, c in _read_json(folder / "checks.json", {}).items()},
+                          _read_json(folder / "final_reads.json", {}))
 
 
 def _read_json(path: Path, missing: Any) -> Any:

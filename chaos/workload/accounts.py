@@ -8,9 +8,10 @@ set-up found. A failed set-up call raises ``SetupFailed`` (an
 """
 from __future__ import annotations
 
+import concurrent.futures
 import itertools
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from chaos.errors import ChaosError
@@ -18,6 +19,8 @@ from chaos.target.client import TargetClient
 from chaos.target.model import TargetProfile
 
 _accounts = itertools.count(1)
+REGISTRATION_THREADS = 16
+MakeClient = Callable[..., TargetClient]
 
 
 class SetupFailed(ChaosError, AssertionError):
@@ -62,6 +65,36 @@ def subscribe(client: TargetClient, setup_values: dict[str, Any]) -> Any:
     if not made.ok:
         raise SetupFailed(f"subscribe: {made.status} {made.error or made.body!r}")
     return made["subscription_id"]
+
+
+def user_operations(profile: TargetProfile) -> frozenset[str]:
+    """What ``new_users`` calls on this target: billing's one-call test hook where it has one, else a
+    sign-up per user (and a subscription each, where an invoice belongs to one)."""
+    if profile.offers("bulk_users") and not billable(profile):
+        return frozenset({"bulk_users"})
+    return frozenset({"register", "subscribe"} if billable(profile) else {"register"})
+
+
+def new_users(admin: TargetClient, make_client: MakeClient, count: int, prefix: str,
+              setup_values: dict[str, Any]) -> list[Any]:
+    """``count`` new users that can be invoiced, their ids in order: in one ``bulk_users`` call where the
+    target offers it, else registered in parallel (each also subscribed where the profile's invoice
+    identity names a subscription). ``prefix`` must be new: the target's data may not have been cleared."""
+    if user_operations(admin.profile) == {"bulk_users"}:
+        reply = admin.call("bulk_users", count=count, prefix=prefix)
+        if not reply.ok:
+            raise SetupFailed(f"bulk_users: {reply.status} {reply.error or reply.body!r}")
+        return list(reply["user_ids"])
+
+    def one(i: int) -> Any:
+        with make_client(admin.base_url) as client:
+            user_id, _ = register(client, f"{prefix}-{i}@workload.test")
+            if billable(client.profile):
+                subscribe(client, setup_values)
+            return user_id
+
+    with concurrent.futures.ThreadPoolExecutor(min(REGISTRATION_THREADS, max(1, count))) as pool:
+        return list(pool.map(one, range(count)))
 
 
 def created(admin: TargetClient, operation: str, value: str, **params: Any) -> Any:

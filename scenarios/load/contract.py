@@ -1,56 +1,34 @@
-"""What the contract counts as a correct answer under load, and how one response is judged.
+"""Which replies a load run counts as correct: the target profile's outcome, plus the answers under contention.
 
-Nothing here imports Locust or gevent: a response is anything with Locust's
-``ResponseContextManager`` shape (``status_code``, ``json()``, ``success()``,
-``failure()``), so the judging can be read and tested without the patching.
-Failure messages are the status and error code only (details go to the log),
-so Locust's failure table groups them instead of listing one row per id.
+Nothing here imports Locust or gevent: a reply is the suite's ``Reply``
+(``chaos.target.reply``), already read through the target's profile, so the
+judging can be read and tested without the patching. Failure messages are
+the outcome, status and error code only (details go to the log), so
+Locust's failure table groups them instead of listing one row per id.
 """
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Collection, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-if TYPE_CHECKING:  # type only: importing locust patches the interpreter with gevent
-    from locust.clients import ResponseContextManager
+from chaos.target.reply import Reply
 
 log = logging.getLogger("billing-chaos.load")
 
-PAYMENT_METHODS = ("card", "stripe", "paypal", "invoice", "bank_transfer")
-
-# Answers the contract gives a correct request when others race for the same
-# thing: (status, error code). Everything else that is not the call's own
-# success status is a failure in the stats.
-SOLD_OUT = (409, "sold_out")
-SLOT_FULL = (409, "slot_full")
-IN_FLIGHT = (409, "idempotency_in_flight")
-
-# Looks into a successful answer (body, headers); returns what is wrong, or None.
-Check = Callable[[Any, Mapping[str, str]], "str | None"]
+# The refusals (in the suite's words, whatever the target calls them) that a
+# correct target gives a correct request when others race for the same thing:
+# they count as successes in the stats, though the call did not do its work.
+CONTENTION = frozenset({"sold_out", "slot_full", "idempotency_in_flight"})
 
 
-def judge(response: ResponseContextManager, ok: Collection[int], expected: Collection[tuple[int, str]]) -> Any:
-    """Mark the response by the contract; the JSON body for a success, else None."""
-    status = response.status_code
-    if status == 0:  # no answer at all: connection refused, reset, timeout
-        response.failure(f"no response: {response.error}")
+def judge(reply: Reply) -> str | None:
+    """What is wrong with ``reply`` for the stats (a short, groupable message), or None when it is correct."""
+    if reply.ok or (reply.outcome == "fail" and reply.error in CONTENTION):
         return None
-    try:
-        body = response.json()
-    except ValueError:
-        response.failure(f"{status}, not JSON: {response.text[:120]!r}")
-        return None
-    if status in ok:
-        response.success()
-        return body
-    code = body.get("error") if isinstance(body, dict) else None
-    if (status, code) in expected:
-        response.success()
-        return None
-    log.debug("%s %s: %s", response.request_meta.get("name"), status, body)
-    response.failure(f"{status} {code}")
-    return None
+    if reply.status is None:  # no answer at all: refused, reset, timed out
+        return f"no answer ({reply.error})"
+    log.debug("%s %s: %s", reply.operation, reply.status, reply.body)
+    return f"{reply.outcome}: {reply.status} {reply.error or ''}".rstrip()
 
 
 def wrong(what: str, witness: Any) -> str:

@@ -1,8 +1,9 @@
 """Every Locust profile, run headless through the lb of the real stack (3 api + 2 workers).
 
-About 10 s each, with far fewer users than the seed's numbers (500 for
-distributed) so that two cores cope; the Locust files land in the report
-folder (``reports/load/`` by default), which CI uploads.
+Driven through billing's target profile (the default). About 10 s each, with
+far fewer users than the seed's numbers (500 for distributed) so that two
+cores cope; the Locust files land in the report folder (``reports/load/`` by
+default), which CI uploads.
 """
 from __future__ import annotations
 
@@ -48,10 +49,10 @@ def test_a_profile_runs_through_the_lb_with_few_failures(stack: ComposeStack, lo
     failures = result.failures_csv.read_text() if result.failures_csv.is_file() else ""
     assert result.failure_ratio <= MAX_FAILURE_RATIO, f"{result.failures}/{result.requests} failed:\n{failures}"
     by_name = rows(result)
-    # Requests are named by route template, so no stats row carries an id.
+    # Requests are named by the profile's path templates, so no stats row carries an id.
     assert not [name for name in by_name if re.search(r"/\d", name)], list(by_name)
     if profile == "distributed":
-        replay = by_name.get("POST /api/subscriptions/[id]/activate (replay)")
+        replay = by_name.get("POST /api/subscriptions/{subscription_id}/activate (replay)")
         assert replay and int(replay["Request Count"]) > 0 and replay["Failure Count"] == "0", by_name.keys()
         celery = by_name.get("CELERY generate_invoice (202 -> done)")
         assert celery and int(celery["Request Count"]) > 0 and celery["Failure Count"] == "0", by_name.keys()

@@ -16,6 +16,7 @@ from rich.console import Console
 
 from chaos.checkers.result import Anomaly, Result
 from chaos.cluster.controller import ClusterError
+from chaos.cluster.running import UnsupportedFault
 from chaos.drills import cli
 from chaos.drills import runbook as rb
 from chaos.drills.engine import Drill, concerns, schedule_of, verdict_of
@@ -23,6 +24,8 @@ from chaos.checkers import errors, fails_closed
 from chaos.checkers import pool as pool_checker
 from chaos.drills.workloads import WORKLOADS, Context, Param, Workload, WorkloadError, period
 from chaos.history import Call, Fault, Recorder, build
+from chaos.target import DEFAULT_PROFILE, load_profile
+from tests.target_service import PROFILE
 
 pytestmark = pytest.mark.unit
 REQUIRED = {"api-cut-off-from-redis", "worker-killed-mid-invoice", "lock-holder-paused-past-expiry",
@@ -403,6 +406,47 @@ def test_a_fault_on_an_instance_the_cluster_lacks_is_refused_before_it_starts(tm
     assert harness.drill.recorder.ops[0].process != "nemesis"
 
 
+class RefusingCluster(StubCluster):
+    """A target that refuses pauses only when one is applied (as an already-running target may)."""
+
+    def pause(self, name: str) -> None:
+        raise UnsupportedFault(f"cannot pause {name}: the target is already running (run.running)")
+
+
+def test_a_fault_the_target_refuses_when_applied_ends_the_drill_healed_and_judged(tmp_path: Path) -> None:
+    harness = Harness(tmp_path, RUNBOOK.replace("watch lb", "fault pause api_1"), auto=True)
+    harness.drill.cluster = RefusingCluster()
+    harness.drill.nemesis.cluster = harness.drill.cluster
+    result = harness.drill.run()
+    assert result.error == ("step 1, line 14 (fault pause api_1): cannot pause api_1: the target is already "
+                            "running (run.running)")
+    assert harness.healed == ["stub0001"] and "scripted" in result.results
+    assert schedule_of(harness.drill.recorder.snapshot())[0]["duration_s"] < 1   # its window closed at once
+    assert result.verdict.startswith("verdict: UNKNOWN — the drill stopped on an error: step 1")
+
+
+def test_a_drill_the_target_cannot_have_is_refused_before_the_first_step(tmp_path: Path) -> None:
+    class Needy(Scripted):
+        operations = frozenset({"bulk_users", "book_slot"})
+
+    service = load_profile(PROFILE)
+    harness = Harness(tmp_path, RUNBOOK.replace("watch lb", "fault partition api_1->redis"), auto=True)
+    drill = Drill(harness.drill.runbook, StubCluster(), console=harness.console, auto=True, seed=7,  # type: ignore[arg-type]
+                  report_dir=tmp_path / "reports", workloads={"invoices": Needy}, profile=service)
+    result = drill.run()
+    assert result.verdict == (
+        "verdict: NOT RUN — drill stub-drill cannot run on target 'test-service': workload invoices: target "
+        "'test-service' lacks operation book_slot (declared in lacks); workload invoices: target 'test-service' "
+        "lacks operation bulk_users (declared in lacks); target 'test-service' cannot have fault redis_link: the "
+        "target is already running (run.running) and its profile names no redis to put links in front of "
+        "(run.running.dependencies.redis)")
+    assert result.report is None and drill.recorder.ops == [] and "Step 1" not in harness.text
+    with pytest.raises(WorkloadError, match="^workload invoices cannot run: target 'test-service' lacks operation "
+                                            "book_slot"):
+        Needy(Context(StubCluster(), service, Recorder(), admin=lambda: pytest.fail("no service"),  # type: ignore[arg-type]
+                      seed=1, prefix="p")).refuse_unmet()
+
+
 def test_a_heal_with_nothing_active_says_so(tmp_path: Path) -> None:
     harness = Harness(tmp_path, RUNBOOK.replace("watch lb", "heal api_1->redis"), auto=True)
     harness.drill.run()
@@ -509,8 +553,8 @@ def test_the_pool_check_reports_the_most_checked_out_per_instance() -> None:
 
 
 def _context() -> Context:
-    return Context(StubCluster(), Recorder(), admin=lambda: pytest.fail("no service here"),  # type: ignore[arg-type]
-                   seed=1, prefix="drill-test")
+    return Context(StubCluster(), load_profile(DEFAULT_PROFILE), Recorder(),  # type: ignore[arg-type]
+                   admin=lambda: pytest.fail("no service here"), seed=1, prefix="drill-test")
 
 
 def test_workload_parameters_are_typed_and_checked() -> None:

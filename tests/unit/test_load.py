@@ -19,6 +19,7 @@ import pytest
 
 from chaos import load
 from chaos.load import PROFILES, LoadError, Profile, read_aggregated, run_load
+from chaos.target import ProfileError
 
 pytestmark = pytest.mark.unit
 
@@ -73,6 +74,13 @@ def test_an_unknown_profile_names_the_known_ones(tmp_path: Path) -> None:
     message = str(error.value)
     assert "'soak'" in message and "browse, distributed, realistic" in message and "\n" not in message
     assert not list(tmp_path.iterdir())
+
+
+def test_a_target_profile_that_does_not_load_is_refused_before_locust_starts(tmp_path: Path) -> None:
+    with pytest.raises(ProfileError, match="no such profile file"):
+        run_load("browse", "http://127.0.0.1:1", target="no-such-target", users=1, spawn_rate=1, duration_s=5,
+                 out_dir=tmp_path / "out")
+    assert not (tmp_path / "out").exists()
 
 
 @pytest.mark.parametrize("duration", [0, -5, 2.5, True])
@@ -140,13 +148,13 @@ def test_distributed_has_the_seeds_task_weights(profiles: dict[str, dict]) -> No
     assert user["host"] is None
 
 
-def test_the_profiles_name_requests_by_route_template() -> None:
-    """A path with an id in it, sent without name=, would make one stats row per id."""
+def test_the_profiles_hard_code_no_targets_routes_or_fields() -> None:
+    """Routes, fields and the admin come from the target profile; a request is named by its path template
+    (a path with an id in it, sent without a name, would make one stats row per id)."""
     source = "\n".join(p.read_text() for p in sorted(load.PROFILE_DIR.glob("*.py")))  # the profiles and their parts
-    for template in ("/api/subscriptions/[id]/activate", "/api/admin/users/[id]/generate-invoice-async",
-                     "/api/admin/tasks/[task_id]"):
-        assert f'name="{template}' in source
-    assert "self.client.request(" in source and "name=name" in source
+    for billing_only in ("/api/", "tariff_plan_id", "ADMIN_EMAIL", "access_token", "X-Instance"):
+        assert billing_only not in source
+    assert "name or PROFILE.mapping(operation).path" in source
 
 
 # reading Locust's stats CSV
@@ -192,7 +200,11 @@ def test_a_stats_file_without_figures_is_an_error(tmp_path: Path, content: str |
 # running Locust: a profile that needs no network
 
 OFFLINE_PROFILE = """\
-from locust import User, constant, task
+from locust import User, constant, events, task
+
+from scenarios.load.last_pass import last_csv_pass
+
+events.quitting.add_listener(last_csv_pass)
 
 
 class Offline(User):
@@ -219,7 +231,9 @@ def test_a_run_leaves_its_csv_html_and_log_and_reports_its_figures(monkeypatch: 
     profile = offline(monkeypatch, tmp_path, OFFLINE_PROFILE)
     lines: list[str] = []
     started = time.monotonic()
-    result = run_load(profile, "http://127.0.0.1:1", users=None, spawn_rate=None, duration_s=2,
+    # 4 s: Locust's run-time timer starts on gevent's cached clock, which a slow import on a busy machine
+    # leaves behind, so a shorter run can end before its users made a request.
+    result = run_load(profile, "http://127.0.0.1:1", users=None, spawn_rate=None, duration_s=4,
                       out_dir=tmp_path / "out", progress=lines.append)
     assert time.monotonic() - started < 30
     assert result.stats_csv == tmp_path / "out" / "offline_stats.csv" and result.stats_csv.is_file()
@@ -250,12 +264,41 @@ def test_a_run_past_its_time_is_killed_with_its_children(monkeypatch: pytest.Mon
         time.sleep(120)
     """))
     monkeypatch.setattr(load, "STOP_TIMEOUT_S", 0)
-    monkeypatch.setattr(load, "MARGIN_S", 1)
+    monkeypatch.setattr(load, "MARGIN_S", 4)  # Locust's import, on a busy machine
     monkeypatch.setattr(load, "PROGRESS_EVERY_S", 0.2)
     started = time.monotonic()
-    with pytest.raises(LoadError, match="past 2 s and was killed"):
+    with pytest.raises(LoadError, match="past 5 s and was killed"):
         run_load(profile, "http://127.0.0.1:1", duration_s=1, out_dir=tmp_path / "out")
-    assert time.monotonic() - started < 10
+    assert time.monotonic() - started < 15
     pid = int(pid_file.read_text())
     with pytest.raises(ProcessLookupError):
         os.kill(pid, 0)
+
+
+# a target that offers nothing a profile's users do
+
+BARE_TARGET = """\
+name: bare
+auth: {token: jwt}
+operations:
+  register: {method: POST, path: /accounts, body: {login: "{email}", secret: "{password}"}, extract: {user_id: id}}
+  login: {method: POST, path: /sessions, body: {login: "{email}", secret: "{password}"}, extract: {user_id: id}}
+  list_invoices: {method: GET, path: "/customers/{user_id}/bills", extract: {invoices: "[*]"}}
+  health: {method: GET, path: /ping}
+run:
+  running:
+    instances: [http://127.0.0.1:1]
+"""
+
+
+def test_a_target_that_offers_none_of_a_users_operations_fails_the_run_in_one_line(tmp_path: Path) -> None:
+    target = tmp_path / "bare.yaml"
+    target.write_text(BARE_TARGET)
+    started = time.monotonic()
+    with pytest.raises(LoadError) as error:
+        run_load("realistic", "http://127.0.0.1:1", target=target, users=1, spawn_rate=1, duration_s=5,
+                 out_dir=tmp_path / "out")
+    message = str(error.value)
+    assert "target 'bare' offers none of NormalUser's operations" in message and "list_plans" in message
+    assert "\n" not in message and "Traceback" not in message
+    assert time.monotonic() - started < 30

@@ -1,8 +1,8 @@
 """Importing the load package for its names patches nothing: only the locustfiles import Locust and gevent.
 
 Locust monkey-patches the interpreter with gevent when imported, so each
-import is tried in a fresh interpreter, and the judging of a response (which
-needs no Locust) is tried here with a stand-in response.
+import is tried in a fresh interpreter, and the judging of a reply (which
+needs no Locust) is tried here.
 """
 from __future__ import annotations
 
@@ -10,12 +10,11 @@ import os
 import subprocess
 import sys
 import textwrap
-from typing import Any
-
 import pytest
 
 from chaos import load
-from scenarios.load.contract import IN_FLIGHT, judge
+from chaos.target.reply import Reply
+from scenarios.load.contract import judge
 
 pytestmark = pytest.mark.unit
 
@@ -38,7 +37,8 @@ def imported_after(statement: str) -> list[str]:
 @pytest.mark.parametrize("statement", [
     "import scenarios.load",
     "from scenarios.load import contract",
-    "from scenarios.load.contract import IN_FLIGHT, SLOT_FULL, SOLD_OUT, judge, wrong",
+    "from scenarios.load.contract import CONTENTION, judge, wrong",
+    "from scenarios.load import offered, session",
     "import chaos.load",
     "from chaos.load import PROFILES, run_load",
 ])
@@ -59,33 +59,18 @@ def test_the_package_init_is_small_and_imports_nothing() -> None:
     assert not [line for line in source.splitlines() if line.startswith(("import ", "from "))]
 
 
-class Response:
-    """Locust's ResponseContextManager as ``judge`` uses it."""
-
-    def __init__(self, status: int, body: Any = None, text: str = "") -> None:
-        self.status_code, self._body, self.text, self.error = status, body, text, "refused"
-        self.request_meta = {"name": "/api/x"}
-        self.marked: tuple[str, str | None] | None = None
-
-    def json(self) -> Any:
-        if self._body is None:
-            raise ValueError("not JSON")
-        return self._body
-
-    def success(self) -> None:
-        self.marked = ("success", None)
-
-    def failure(self, message: str) -> None:
-        self.marked = ("failure", message)
+def reply(outcome: str, status: int | None, error: str | None = None, operation: str = "book_slot") -> Reply:
+    return Reply(operation, outcome, status, {}, error=error)  # type: ignore[arg-type]
 
 
-@pytest.mark.parametrize("response, body, marked", [
-    (Response(200, {"id": 1}), {"id": 1}, ("success", None)),
-    (Response(409, {"error": "idempotency_in_flight"}), None, ("success", None)),
-    (Response(409, {"error": "sold_out"}), None, ("failure", "409 sold_out")),
-    (Response(0), None, ("failure", "no response: refused")),
-    (Response(502, text="<html>bad gateway</html>"), None, ("failure", "502, not JSON: '<html>bad gateway</html>'")),
+@pytest.mark.parametrize("given, problem", [
+    (reply("ok", 201), None),
+    (reply("fail", 409, "slot_full"), None),            # correct under contention, in the suite's words
+    (reply("fail", 409, "idempotency_in_flight"), None),
+    (reply("fail", 409, "invoice_exists"), "fail: 409 invoice_exists"),
+    (reply("info", 503, "redis_unavailable"), "info: 503 redis_unavailable"),
+    (reply("fail", 400), "fail: 400"),
+    (reply("info", None, "ConnectionError"), "no answer (ConnectionError)"),
 ])
-def test_a_response_is_judged_by_the_contract(response: Response, body: Any, marked: tuple[str, str | None]) -> None:
-    assert judge(response, ok=(200,), expected=(IN_FLIGHT,)) == body  # type: ignore[arg-type]
-    assert response.marked == marked
+def test_a_reply_is_judged_by_the_targets_profile(given: Reply, problem: str | None) -> None:
+    assert judge(given) == problem
