@@ -3,7 +3,8 @@
 This drives the compose CLI (Debian's ``docker-compose`` v1, or ``docker
 compose`` v2 where the plugin exists) on docker-compose.chaos.yaml, the same
 file a person runs by hand, so that what the tests prove is what the file
-describes. Health is read from the engine, never waited for with sleeps.
+describes. Readiness is the SDK controller's own (``chaos.cluster.readiness``):
+the engine's health status and HAProxy's stats, never sleeps.
 """
 from __future__ import annotations
 
@@ -11,18 +12,19 @@ import os
 import shutil
 import socket
 import subprocess
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import docker
-import requests
 
+from chaos.cluster.ownership import PROJECT_LABEL
+from chaos.cluster.readiness import health, last_log_line, lb_servers_up, wait_healthy, wait_lb_routes
+from chaos.cluster.spec import COMPOSE_FILE
 from chaos.provision.errors import ProvisionError
-from chaos.provision.pipeline import ROOT
 
-COMPOSE_FILE = ROOT / "docker-compose.chaos.yaml"
-PROJECT_LABEL = "billing-chaos.project"
+# what other modules import from here, wherever it lives now
+__all__ = ["COMPOSE_FILE", "ComposeStack", "compose_command", "configured_ports", "free_port", "health",
+           "last_log_line", "lb_servers_up", "remove_labelled"]
 PORT_VARIABLES = {"lb": "CHAOS_LB_PORT", "stats": "CHAOS_LB_STATS_PORT", "flower": "CHAOS_FLOWER_PORT",
                   "toxiproxy": "CHAOS_TOXIPROXY_PORT"}
 DEFAULT_PORTS = {"lb": 8080, "stats": 8404, "flower": 5555, "toxiproxy": 8474}
@@ -106,12 +108,8 @@ class ComposeStack:
         """
         self.compose("up", "-d", "--no-deps", "--scale", f"{service}={count}", service)
         self.wait_healthy(timeout_s)
-        deadline = time.monotonic() + timeout_s
-        stats_url = f"http://127.0.0.1:{self.ports['stats']}"
-        while service == "api" and (up := lb_servers_up(stats_url)) != count:
-            if time.monotonic() > deadline:
-                raise ProvisionError(f"the lb routes to {up} api instances, not {count}")
-            time.sleep(0.2)
+        if service == "api":
+            wait_lb_routes(f"http://127.0.0.1:{self.ports['stats']}", count, timeout_s, ProvisionError)
 
     def down(self) -> None:
         """Remove the project's containers and network; then anything else carrying its label."""
@@ -134,42 +132,12 @@ class ComposeStack:
         return urls
 
     def wait_healthy(self, timeout_s: float) -> None:
-        deadline = time.monotonic() + timeout_s
-        while True:
-            states = {c.name: health(c) for c in self.containers()}
-            waiting = {name: state for name, state in states.items() if state != "healthy"}
-            if states and not waiting:
-                return
-            broken = {name: state for name, state in waiting.items() if state in {"unhealthy", "exited", "dead"}}
-            if broken or time.monotonic() > deadline:
-                logs = "; ".join(last_log_line(c) for c in self.containers() if c.name in (broken or waiting))
-                raise ProvisionError(f"stack not healthy after {timeout_s:.0f}s: {broken or waiting}; last logs: {logs}")
-            time.sleep(0.5)
-
-
-def lb_servers_up(stats_url: str) -> int:
-    """How many api servers HAProxy's stats (CSV) show as UP."""
-    csv = requests.get(f"{stats_url}/stats;csv", timeout=5).text
-    rows = [line.split(",") for line in csv.splitlines() if line.startswith("api,api")]
-    return sum(1 for row in rows if row[17] == "UP")
-
-
-def health(container: docker.models.containers.Container) -> str:
-    """``healthy``/``unhealthy``/``starting`` while it runs, else the engine's status (paused, exited...)."""
-    container.reload()
-    state = container.attrs["State"]
-    if state["Status"] != "running":
-        return state["Status"]
-    return state.get("Health", {}).get("Status", "healthy")
-
-
-def last_log_line(container: docker.models.containers.Container) -> str:
-    """What a container said last: the first clue when it is not healthy."""
-    try:
-        lines = container.logs(tail=3).decode(errors="replace").strip().splitlines()
-    except docker.errors.APIError:
-        return f"{container.name}: (no logs)"
-    return f"{container.name}: {lines[-1] if lines else '(no output)'}"
+        """Until every container of the project is healthy (``chaos.cluster.readiness`` says when a wait
+        gives up early: an exited container, not a running ``unhealthy`` one, which may still recover)."""
+        containers = self.containers()
+        if not containers:
+            raise ProvisionError(f"the compose project {self.project} has no containers; start it with `up`")
+        wait_healthy(containers, timeout_s, ProvisionError)
 
 
 def remove_labelled(project: str) -> int:

@@ -44,6 +44,8 @@ def restore(target: "Target", api: int, workers: int, profile: "TargetProfile | 
 
 WELL_S = 10.0
 CALL_S = 5.0
+RESET_S = 60.0        # how long a reset without a definite answer is tried again
+RESET_RETRY_S = 2.0
 
 
 def unwell_instances(cluster: "Cluster", profile: "TargetProfile") -> dict[str, str]:
@@ -71,7 +73,14 @@ def clear_data(admin: "TargetClient") -> str | None:
     profile's reset command (a rate limiter's keys, say); else say why not (for the report). Scenarios
     use fresh users and periods, so uncleared data does not change a verdict."""
     if admin.offers("reset"):
-        reply = admin.call("reset")
+        deadline = time.monotonic() + RESET_S
+        while True:
+            reply = admin.call("reset")
+            if reply.ok or reply.outcome == "fail" or time.monotonic() > deadline:
+                break
+            # No definite answer (a 5xx, a timeout): what the last fault left may still hold the data,
+            # e.g. a transaction of an instance that was cut off, until its connection resumes or ends.
+            time.sleep(RESET_RETRY_S)
         assert reply.ok, f"reset failed: {reply.status} {reply.body!r}"
         return None
     if admin.profile.reset_command is not None:

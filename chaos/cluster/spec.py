@@ -10,14 +10,31 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from chaos.provision.pipeline import ROOT
+
+COMPOSE_FILE = ROOT / "docker-compose.chaos.yaml"
+TOXIPROXY_SEED = "CHAOS_TOXIPROXY_SEED"  # read by ``python -m chaos.toxiproxy`` in the toxiproxy service
+
 _VARIABLE = re.compile(r"\$\$|\$\{(\w+)(?::-([^}]*))?\}")
 _DURATION = re.compile(r"^(\d+(?:\.\d+)?)(ms|s|m)$")
+
+
+def compose_environment(environment: Mapping[str, str], seed: int | None,
+                        base: Mapping[str, str] | None = None) -> dict[str, str]:
+    """What a run reads the compose file with: the process's environment (``base``), the run's own
+    variables over it, and its seed for the fault proxy. The seed is how a ``--chaos-seed`` run's
+    proxy randomness (jitter, toxicity, slicing) is replayed; without one the proxy draws its own."""
+    environ = {**(os.environ if base is None else base), **environment}
+    if seed is not None:
+        environ[TOXIPROXY_SEED] = str(seed)
+    return environ
 
 
 def interpolate(value: str, environ: dict[str, str]) -> str:

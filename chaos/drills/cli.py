@@ -152,7 +152,7 @@ def target_for(console: Console, profile: TargetProfile, api: int | None, worker
     """An already-running target behind a fault proxy of the drill's own (ended with the drill), else
     the cluster of ``cluster_for``."""
     if not isinstance(profile.run, Running):
-        with cluster_for(console, api, workers, keep, profile) as found:
+        with cluster_for(console, api, workers, keep, profile, seed) as found:
             yield found
         return
     from chaos.cluster.running import RunningTarget
@@ -168,7 +168,7 @@ def target_for(console: Console, profile: TargetProfile, api: int | None, worker
 
 @contextmanager
 def cluster_for(console: Console, api: int | None, workers: int | None, keep: bool,
-                profile: TargetProfile | None = None) -> Iterator[tuple[Cluster, str]]:
+                profile: TargetProfile | None = None, seed: int | None = None) -> Iterator[tuple[Cluster, str]]:
     """The stack of `chaos up` (left up), or a cluster of the drill's own (removed unless ``keep``). A
     profile with a compose file of its own never attaches: `chaos up`'s stack is billing's."""
     run = profile.run if profile is not None else None
@@ -190,7 +190,7 @@ def cluster_for(console: Console, api: int | None, workers: int | None, keep: bo
     # kept, it becomes the stack `chaos status`, `fault`, `heal` and `down` act on; else this
     # process owns it, so that a killed drill's cluster is reaped by the next run
     cluster = Cluster(owner=cli_owner() if keep else None, overrides=(own_compose,) if own_compose else (),
-                      target=run)  # type: ignore[arg-type]
+                      target=run, seed=seed)  # type: ignore[arg-type]
     try:
         cluster.start(api=api, workers=workers)
         console.print(f"cluster {cluster.run_id} is up in {time.monotonic() - started:.0f} s")

@@ -3,6 +3,12 @@
 SIGTERM and SIGINT close it gracefully: proxies stop, connections close, the API
 finishes the requests it has.
 
+``--seed`` defaults to ``CHAOS_TOXIPROXY_SEED`` when it is set and not empty:
+the compose service gets a run's seed that way (a command line cannot take an
+optional flag from compose), so a ``--chaos-seed`` run's toxicity and jitter
+replay. An explicit ``--seed`` wins; a variable that is not a whole number
+ends the process with one line saying so.
+
 The event loop is uvloop's when it is installed (``--loop auto``): it roughly
 halves the time each forwarded chunk and each API call spends in the loop. The
 standard loop is the fallback, so the runtime image needs nothing but aiohttp.
@@ -13,11 +19,15 @@ import argparse
 import asyncio
 import importlib.util
 import logging
+import os
 import signal
-from collections.abc import Callable
+import sys
+from collections.abc import Callable, Mapping
 
 from chaos.toxiproxy import VERSION
 from chaos.toxiproxy.server import ServerConfig, serve_until
+
+SEED_VARIABLE = "CHAOS_TOXIPROXY_SEED"
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -30,7 +40,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--port", "-port", type=int, default=8474,
                         help="port for the HTTP API (default: %(default)s)")
     parser.add_argument("--seed", "-seed", type=int, default=None,
-                        help="seed for toxicity, jitter and slicing (default: random)")
+                        help=f"seed for toxicity, jitter and slicing (default: ${SEED_VARIABLE}, else random)")
     parser.add_argument("--config", "-config", default=None, metavar="FILE",
                         help="JSON file of proxies (a /populate body) to create on startup")
     parser.add_argument("--proxy-metrics", "-proxy-metrics", action="store_true",
@@ -41,7 +51,24 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         help="event loop: uvloop if installed (auto), or the standard one (default: %(default)s)")
     parser.add_argument("--log-level", default="INFO",
                         choices=["DEBUG", "INFO", "WARNING", "ERROR"], help="(default: %(default)s)")
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    if args.seed is None:
+        try:
+            args.seed = seed_from(os.environ)
+        except ValueError as exc:
+            sys.exit(f"{parser.prog}: {exc}")
+    return args
+
+
+def seed_from(environ: Mapping[str, str]) -> int | None:
+    """The seed ``CHAOS_TOXIPROXY_SEED`` gives: None when unset or empty; ValueError when not a whole number."""
+    value = environ.get(SEED_VARIABLE, "").strip()
+    if not value:
+        return None
+    try:
+        return int(value)
+    except ValueError:
+        raise ValueError(f"{SEED_VARIABLE}={value!r} is not a whole number (a run's --chaos-seed)") from None
 
 
 async def _main(config: ServerConfig) -> None:

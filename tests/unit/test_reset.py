@@ -64,3 +64,43 @@ def test_an_instance_silent_or_still_degraded_after_the_heal_is_unwell_and_a_hea
         silent.close()
     assert sorted(unwell) == ["api_2", "api_3"]
     assert "503" in unwell["api_2"] and "no answer" in unwell["api_3"]
+
+
+class Admin:
+    """An admin whose reset answers ``statuses`` in turn (the last one for good)."""
+
+    def __init__(self, *statuses: int) -> None:
+        self.profile = load_profile(DEFAULT_PROFILE)
+        self.statuses = list(statuses)
+        self.calls = 0
+
+    def offers(self, operation: str) -> bool:
+        return operation == "reset"
+
+    def call(self, operation: str):
+        from chaos.target.reply import read
+
+        self.calls += 1
+        status = self.statuses.pop(0) if len(self.statuses) > 1 else self.statuses[0]
+        return read(self.profile, operation, status, {}, {} if status < 300 else {"error": "db_unavailable"})
+
+
+def test_a_reset_without_a_definite_answer_is_tried_again_until_it_clears(monkeypatch) -> None:
+    monkeypatch.setattr(reset.time, "sleep", lambda s: None)
+    admin = Admin(503, 503, 200)
+    assert reset.clear_data(admin) is None
+    assert admin.calls == 3
+
+
+def test_a_refused_reset_fails_at_once_and_one_that_never_answers_fails_at_the_deadline(monkeypatch) -> None:
+    monkeypatch.setattr(reset.time, "sleep", lambda s: None)
+    refused = Admin(400)
+    with pytest.raises(AssertionError, match="reset failed: 400"):
+        reset.clear_data(refused)
+    assert refused.calls == 1
+    clock = iter(range(0, 1000, 10))
+    monkeypatch.setattr(reset.time, "monotonic", lambda: next(clock))
+    silent = Admin(503)
+    with pytest.raises(AssertionError, match="reset failed: 503"):
+        reset.clear_data(silent)
+    assert 2 <= silent.calls <= reset.RESET_S / 10 + 2

@@ -135,6 +135,11 @@ class Services:
         subprocess.Popen(self.argv(port), env={**os.environ, **environment}, start_new_session=True,
                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         wait_port(port)
+        # the service binds before it writes its pid file: under load a connection gets in between
+        deadline = time.monotonic() + 10.0
+        while not self.pid_file(port).exists():
+            assert time.monotonic() < deadline, f"the service on {port} wrote no pid file"
+            time.sleep(0.01)
 
     def stop_all(self) -> None:
         for pid_file in self.pid_files:
