@@ -6,7 +6,6 @@ import time
 import pytest
 import requests
 
-from chaos.checkers import distribution as distribution_checker
 from chaos.nemesis.link_faults import Partition, latency
 from chaos.nemesis.process_faults import Kill
 from chaos.target.client import Reply, TargetClient
@@ -56,8 +55,8 @@ def test_20_async_invoices_spread_over_workers(fresh_cluster, admin, target_clie
     for op in history.completions():  # the worker that ran each task, for the distribution checker
         op.value["worker"] = task_state(admin, op.value["task_id"])["result"]["worker"]
     result = judge(async_verdict(target_profile, history, final_invoices(admin, users), "none_lost"),
-                   distribution_checker.check(history.ops, min_instances=len(fresh_cluster.api_urls()), min_workers=2,
-                                              flower_workers=flower_workers(fresh_cluster), flower_baseline=before))
+                   deferred("distribution", min_instances=len(fresh_cluster.api_urls()), min_workers=2,
+                            flower_workers=flower_workers(fresh_cluster), flower_baseline=before))
     assert result.valid is True, explain(result)
 
 

@@ -8,11 +8,10 @@ from collections import Counter
 
 import pytest
 
-from chaos.checkers import fails_closed as fails_closed_checker
-from chaos.checkers import locks as lock_checker
 from chaos.nemesis.link_faults import Partition, latency
 from chaos.nemesis.process_faults import Pause
 from chaos.nemesis.schedule import random_schedule, to_json
+from chaos.report.checks import deferred
 from chaos.workload import operations as ops
 from chaos.workload.runner import Client, perform, run_clients
 from chaos.workload.accounts import final_invoices
@@ -99,10 +98,10 @@ def test_a_lock_holder_paused_past_expiry_is_stopped_by_the_database(fresh_clust
     nemesis.heal()
     stale.join(60)
     final = final_invoices(admin, [user_id])
-    locks = lock_checker.check(admin.call("lock_events")["events"])
-    result = judge(locks, invoices_verdict(target_profile, history, final, "none_lost", "none_from_nowhere"))
+    result = judge(deferred("locks", admin.call("lock_events")["events"]),
+                   invoices_verdict(target_profile, history, final, "none_lost", "none_from_nowhere"))
     assert not result.anomalies, explain(result)
-    assert locks.stats["stale_writes_rejected"] == 1, "the stale holder must have tried and been refused"
+    assert result.stats["locks"]["stale_writes_rejected"] == 1, "the stale holder must have tried and been refused"
     stale_op = next(op for op in history.completions() if op.process == "stale_holder")
     assert stale_op.type in {"fail", "info"} and stale_op.error in {"lock_lost", "invoice_exists", None}
 
@@ -122,5 +121,5 @@ def test_an_instance_cut_off_from_redis_fails_closed(fresh_cluster, admin, targe
     assert "ok" not in outcomes, f"an instance without its lock service invoiced: {outcomes}"
     final = final_invoices(admin, users)
     assert not any(final.values()), f"invoiced without a lock: {final}"
-    result = judge(fails_closed_checker.check(history.ops))  # and the contract: only the outages the profile names
+    result = judge(deferred("fails_closed"))  # and the contract: only the outages the profile names
     assert result.valid is True, explain(result)

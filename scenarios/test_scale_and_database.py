@@ -7,10 +7,9 @@ import time
 
 import pytest
 
-from chaos.checkers import distribution as distribution_checker
-from chaos.checkers import latency as latency_checker
 from chaos.nemesis.link_faults import Partition, latency
 from chaos.nemesis.process_faults import Scale
+from chaos.report.checks import deferred
 from chaos.workload import operations as ops
 from chaos.workload.runner import run_clients
 from chaos.workload.accounts import final_invoices
@@ -37,9 +36,8 @@ def test_scaling_api_and_workers_under_load_spreads_the_work(fresh_cluster, admi
     first_start, last_stop = windows[0][0], windows[-1][0]
     outside = [op for op in history.completions() if op.type != "ok" and not first_start <= op.time <= last_stop + 2e9]
     assert not outside, outside[:5]
-    distribution = distribution_checker.check(history.ops, min_instances=len(fresh_cluster.api_urls()))
-    judge(distribution, latency_checker.check(history.ops))
-    assert distribution.valid is True, explain(distribution)
+    result = judge(deferred("distribution", min_instances=len(fresh_cluster.api_urls())), deferred("latency"))
+    assert result.stats["distribution"]["valid"] is True, explain(result)
 
 
 @pytest.mark.needs(operations=["generate_invoice"], faults=["postgres_link"])
@@ -90,13 +88,12 @@ def test_1000_invoice_stress(fresh_cluster, admin, target_client, history, make_
     clients = spread(target_client, urls, admin.token,
                      [[ops.generate_invoice(user, period) for user in users[i::100]] for i in range(100)])
     run_clients(history, clients, time_limit_s=300)
-    latency = latency_checker.check(history.ops)
     result = judge(invoices_verdict(target_profile, history, final_invoices(admin, users), "none_lost",
-                                    "none_from_nowhere"), latency)
+                                    "none_from_nowhere"), deferred("latency"))
     assert not result.anomalies and result.valid is not False, explain(result)
     invoices = result.stats["invoices"]
     assert invoices["valid"] is True, explain(result)
-    stats = latency.stats["generate_invoice"]["all"]
+    stats = result.stats["latency"]["generate_invoice"]["all"]
     latencies = [op.latency for op in history.completions() if op.latency is not None]
     print(f"1000-invoice stress: {stats['count']} ok, average {sum(latencies) / len(latencies) * 1000:.0f} ms, "
           f"p95 {stats['p95'] * 1000:.0f} ms, {stats['throughput']:.0f}/s")
