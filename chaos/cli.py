@@ -140,11 +140,16 @@ def fault(words: tuple[str, ...]) -> None:
       chaos fault latency api_2:postgres ms=300 jitter=50
       chaos fault pause worker_1
     """
+    from chaos.nemesis.runner import Nemesis
+
     parse_spec(words)  # a bad fault is refused before the engine is asked anything
     cluster = running_cluster()
-    for started in planned_faults(cluster, [words]):
-        started.start(cluster)
-        described = started.describe()
+    # Through the nemesis, as every scenario, drill and load run starts its faults; it is not healed
+    # here: the fault stays until `chaos heal`, which reads it back from the proxy and the engine.
+    nemesis = Nemesis(cluster, lambda event, described: None)
+    for planned in planned_faults(cluster, [words]):
+        nemesis.start_fault(planned)
+        described = planned.describe()
         console.print(f"started {' '.join(f'{k}={v}' for k, v in described.items())}; heal it with "
                       f"`chaos heal {described['target'].replace('->', ':')}` (or `chaos heal --all`)")
 
