@@ -36,7 +36,7 @@ class Settings:
     inflight_ttl_s: int = 60
     visibility_timeout_s: int = 3600
     redis_timeout_s: float = 2.0
-    db_connect_timeout_s: int = 3
+    db_connect_timeout_s: int = 10   # a burst of new connections on a cold pool (100 at once on 2 cores) took over 3 s
     unsafe: frozenset[Protection] = frozenset()
 
     def protected(self, protection: Protection) -> bool:
