@@ -133,19 +133,13 @@ def test_the_test_service_is_caught_and_its_gaps_are_named(tmp_path: Path) -> No
 
 def assert_rechecked_alike(run_dir: Path) -> None:
     """The stored run judged again offline from its files alone gives every checker the stored verdict."""
-    from chaos.report.recheck import recheck
-    from chaos.report.store import load_scenario, load_summary
+    from chaos.report.recheck import compare
 
-    again = recheck(run_dir)
-    compared = 0
-    for entry in load_summary(run_dir)["scenarios"]:
-        stored = load_scenario(run_dir, entry).results
-        for name, result in again[entry["name"]].items():
-            assert "not re-checkable" not in result.reason, (entry["name"], name, result.reason)
-            assert (result.valid, sorted(a.kind for a in result.anomalies)) == (
-                stored[name].valid, sorted(a.kind for a in stored[name].anomalies)), (entry["name"], name)
-            compared += 1
-    assert compared >= 6, f"only {compared} results were judged again"
+    rows = compare(run_dir)
+    for row in rows:
+        assert "not re-checkable" not in row.again.reason, row.line()
+        assert row.same, row.line()
+    assert len(rows) >= 6, f"only {len(rows)} results were judged again"
 
 
 def test_billing_already_running_passes_the_portable_scenarios_and_skips_the_rest(tmp_path: Path) -> None:

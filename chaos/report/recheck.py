@@ -61,9 +61,9 @@ def compare(run_dir: Path | str) -> list[Rechecked]:
     run_dir = Path(run_dir)
     rows = []
     for entry in load_summary(run_dir)["scenarios"]:
-        stored = load_scenario(run_dir, entry).results
-        for name, again in recheck_scenario(load_scenario(run_dir, entry)).items():
-            rows.append(Rechecked(entry["name"], name, stored[name], again))
+        scenario = load_scenario(run_dir, entry)
+        for name, again in recheck_scenario(scenario).items():
+            rows.append(Rechecked(entry["name"], name, scenario.results[name], again))
     return rows
 
 
