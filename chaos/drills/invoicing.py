@@ -44,11 +44,9 @@ class Invoices(InvoiceWorkload):
 
     kind = "invoices"
     summary = "sync invoices over every api instance's own link, each key asked by several clients at once"
-    params = (Param("clients", int, 6, "concurrent clients, round-robin over the api instances"),
-              Param("seconds", float, 30, "how long the load runs"),
+    params = (Param.clients(6), Param.seconds(),
               Param("users", int, 20, "new users whose invoices are generated"),
-              Param("dup", int, 3, "how many calls ask for each (user, period) key"),
-              Param("think_ms", int, 200, "pause between one client's calls"))
+              Param("dup", int, 3, "how many calls ask for each (user, period) key"), Param.think_ms(200))
     operations = frozenset({"generate_invoice", "list_invoices"})
 
     def setup(self) -> str:
@@ -77,12 +75,12 @@ class AsyncInvoices(InvoiceWorkload):
 
     kind = "async-invoices"
     summary = "async invoices (202 + a Celery task), one per new user; waits until the tasks settle"
-    params = (Param("clients", int, 3, "concurrent submitters"),
+    params = (Param.clients(3, "concurrent submitters"),
               Param("count", int, 6, "async invoice requests, one per new user"),
               Param("hold_s", float, 3.0, "each task's work before its write (test parameter)"),
               Param("linger_s", float, 3.0, "each task's wait after its write, before the ack (test parameter)"),
               Param("settle_s", float, 90.0, "how long to wait for the tasks to finish"),
-              Param("seconds", float, 30, "the longest the submissions may take"))
+              Param.seconds(30, "the longest the submissions may take"))
     operations = frozenset({"generate_invoice_async", "task_status", "list_invoices"})
 
     def setup(self) -> str:
@@ -131,9 +129,9 @@ class LockContention(InvoiceWorkload):
     summary = ("a slow invoice holding its lock on api_1 (hold_s), and contenders for the same invoice on "
                "the other instances")
     params = (Param("hold_s", float, 3.0, "how long the holder keeps the lock before its write"),
-              Param("clients", int, 2, "contenders, round-robin over api_2, api_3, ..."),
-              Param("seconds", float, 24, "how long the contenders keep asking"),
-              Param("think_ms", int, 1000, "pause between one contender's calls"))
+              Param.clients(2, "contenders, round-robin over api_2, api_3, ..."),
+              Param.seconds(24, "how long the contenders keep asking"),
+              Param.think_ms(1000, "pause between one contender's calls"))
     operations = frozenset({"slow_invoice", "generate_invoice", "lock_events", "list_invoices"})
     HOLDER_HEAD_START_S = 0.5   # the holder takes the lock before any contender asks
 

@@ -21,9 +21,8 @@ from chaos.workload.runner import Client
 class Mixed(Workload):
     kind = "mixed"
     summary = "the hunt's generated mix: invoices, activations, purchases, bookings, sign-ups, paced and replayed"
-    params = (Param("clients", int, 4, "calls released together per round, over the api instances"),
-              Param("seconds", float, 30, "how long the rounds are paced over"),
-              Param("rounds", int, 40, "rounds of calls"),
+    params = (Param.clients(4, "calls released together per round, over the api instances"),
+              Param.seconds(30, "how long the rounds are paced over"), Param("rounds", int, 40, "rounds of calls"),
               Param("users", int, 6, "new users the rounds act as"))
     operations = frozenset({"register", "list_invoices"})
 

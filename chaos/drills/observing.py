@@ -25,9 +25,8 @@ class Reads(Workload):
 
     kind = "reads"
     summary = "reads of the plans through the lb; every api instance must get its share"
-    params = (Param("clients", int, 8, "concurrent readers, each its own session"),
-              Param("seconds", float, 30, "how long the load runs"),
-              Param("think_ms", int, 50, "pause between one reader's calls"))
+    params = (Param.clients(8, "concurrent readers, each its own session"), Param.seconds(),
+              Param.think_ms(50, "pause between one reader's calls"))
     operations = frozenset({"list_plans"})
 
     def clients(self) -> list[Client]:
@@ -51,7 +50,7 @@ class Pool(Workload):
 
     kind = "pool"
     summary = "samples each api instance's database pool (checked out, overflow) through its own link"
-    params = (Param("seconds", float, 30, "how long to sample"),
+    params = (Param.seconds(30, "how long to sample"),
               Param("every_ms", int, 1000, "pause between one instance's samples"))
     operations = frozenset({"pool_metrics"})
 

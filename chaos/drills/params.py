@@ -44,6 +44,19 @@ class Param:
             raise WorkloadError(f"workload {kind}: {self.name}= must be more than 0, not {text!r}")
         return value
 
+    # the parameters most workloads have, with their usual help
+    @classmethod
+    def clients(cls, default: int, help: str = "concurrent clients, round-robin over the api instances") -> "Param":
+        return cls("clients", int, default, help)
+
+    @classmethod
+    def seconds(cls, default: float = 30, help: str = "how long the load runs") -> "Param":
+        return cls("seconds", float, default, help)
+
+    @classmethod
+    def think_ms(cls, default: int, help: str = "pause between one client's calls") -> "Param":
+        return cls("think_ms", int, default, help)
+
 
 def period(n: int) -> str:
     """The n-th billing period from 2001-01: keys a workload can count through."""

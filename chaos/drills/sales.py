@@ -26,10 +26,9 @@ class Tickets(Workload):
 
     kind = "tickets"
     summary = "ticket purchases for one new event over every api instance; sold out before the end"
-    params = (Param("clients", int, 3, "concurrent buyers, round-robin over the api instances"),
-              Param("seconds", float, 30, "how long the load runs"),
+    params = (Param.clients(3, "concurrent buyers, round-robin over the api instances"), Param.seconds(),
               Param("capacity", int, 100, "the event's tickets"),
-              Param("think_ms", int, 500, "pause between one buyer's purchases"))
+              Param.think_ms(500, "pause between one buyer's purchases"))
     operations = frozenset({"create_event", "purchase_ticket", "event"})
 
     def setup(self) -> str:
@@ -58,9 +57,8 @@ class Activations(Workload):
     kind = "activations"
     summary = "idempotent activations: each subscription's key sent again and again from every instance"
     params = (Param("subscriptions", int, 2, "new users, each with one pending subscription"),
-              Param("clients", int, 4, "concurrent clients, round-robin over subscriptions and instances"),
-              Param("seconds", float, 20, "how long the load runs"),
-              Param("think_ms", int, 500, "pause between one client's calls"),
+              Param.clients(4, "concurrent clients, round-robin over subscriptions and instances"),
+              Param.seconds(20), Param.think_ms(500),
               Param("hold_s", float, 1.0, "each client's first call keeps the key in flight that long"))
     operations = frozenset({"register", "subscribe", "activate", "list_invoices"})
     sent = frozenset({"activate.key"})
