@@ -16,6 +16,7 @@ from typing import Any
 
 from chaos.checkers.result import Anomaly, Evidence, Result, judged
 from chaos.hunt.aims import aims
+from chaos.hunt.confirm import Confirmed, confirm
 from chaos.hunt.reproduction import Reproduction
 from chaos.hunt.shrink import Shrinker, Shrunk, describe_steps
 from chaos.hunt.trial import Stage, Trial, run_trial
@@ -54,7 +55,8 @@ class Found:
     trial: Trial
     shrunk: Shrunk | None = None
     files: tuple[Path, Path] | None = None
-    confirmed: bool = False         # the shrunk reproduction showed the anomaly on its last re-run
+    confirmed: bool = False         # the written reproduction showed the anomaly again when re-run
+    confirmation: Confirmed | None = None
 
 
 @dataclass
@@ -97,6 +99,7 @@ class HuntReport:
                                "steps": describe_steps(f.shrunk.steps),
                                "seconds": round(sum(s.seconds for s in f.shrunk.steps), 1)},
                            "confirmed": f.confirmed,
+                           "confirmation": f.confirmation.describe() if f.confirmation else None,
                            "files": [str(p) for p in f.files] if f.files else []} for f in self.found]}
 
 
@@ -178,35 +181,40 @@ def hunt(stage: Stage, config: HuntConfig, on: Event | None = None, report: Hunt
 def _keep(stage: Stage, config: HuntConfig, found: Found, emit: Event, trials: list[tuple[str, Trial]],
           began: float) -> Found:
     emit("found", {"anomaly": found.anomaly, "seed": found.seed, "after_s": found.after_s})
-    last: list[Trial] = []
 
-    def still_fails(plan: Plan, schedule: Schedule) -> bool:
+    def still_fails(plan: Plan, schedule: Schedule, step: str = "shrink") -> bool:
+        """One re-run of ``plan`` under ``schedule``: does it show the anomaly? (``step``: shrink or confirm)"""
         try:
             trial = run_trial(stage, plan, schedule)
         except Exception as exc:  # noqa: BLE001 - a try that broke shows nothing; the shrink goes on
-            emit("shrink", {"operations": plan.operations, "faults": len(schedule), "kept": False,
-                            "error": f"{type(exc).__name__}: {exc}"[:200]})
+            emit(step, {"operations": plan.operations, "faults": len(schedule), "kept": False,
+                        "error": f"{type(exc).__name__}: {exc}"[:200]})
             return False
         shows = trial.shows({found.anomaly})
-        trials.append((f"shrink {found.anomaly} #{sum(1 for n, _ in trials if n.startswith('shrink')) + 1}: "
+        trials.append((f"{step} {found.anomaly} #{sum(1 for n, _ in trials if n.startswith(step)) + 1}: "
                        f"{plan.operations} operations, {len(schedule)} faults, "
                        f"{'still shows it' if shows else 'gone'}", trial))
-        emit("shrink", {"operations": plan.operations, "faults": len(schedule), "kept": shows,
-                        "seconds": trial.seconds})
-        if shows:
-            last[:] = [trial]
+        emit(step, {"operations": plan.operations, "faults": len(schedule), "kept": shows,
+                    "seconds": trial.seconds})
         return shows
 
     # the budget covers the shrinks; one found late still gets some time (at most half the budget)
     deadline = max(began + config.budget_s, time.monotonic() + min(config.shrink_s, config.budget_s / 2))
     shrinker = Shrinker(still_fails, max_tries=config.shrink_tries, deadline=deadline)
     found.shrunk = shrinker.shrink(found.trial.plan, found.trial.schedule, involved_kinds(found.trial, found.anomaly))
-    found.confirmed = bool(last) or not found.shrunk.steps or not any(s.kept for s in found.shrunk.steps)
-    reproduction = Reproduction(found.anomaly, found.seed, found.shrunk.plan, found.shrunk.schedule,
-                                target=config.target, unsafe=config.unsafe, api=stage.api, workers=stage.workers,
+    # a shrink keeps an input on one showing; re-run what it kept before writing it (chaos.hunt.confirm)
+    found.confirmation = confirm(found.shrunk.candidates(), lambda candidate: still_fails(*candidate, step="confirm"))
+    plan, schedule = found.confirmation.chosen
+    found.shrunk.plan, found.shrunk.schedule = plan, schedule
+    found.confirmed = found.confirmation.shown > 0
+    emit("confirmed", {"anomaly": found.anomaly, **found.confirmation.describe()})
+    reproduction = Reproduction(found.anomaly, found.seed, plan, schedule, target=config.target,
+                                unsafe=config.unsafe, api=stage.api, workers=stage.workers,
+                                attempts=found.confirmation.attempts,
                                 found={"after_s": round(found.after_s, 1), "operations": found.trial.operations,
                                        "faults": len(found.trial.schedule),
-                                       "steps": describe_steps(found.shrunk.steps), "stopped": found.shrunk.stopped})
+                                       "steps": describe_steps(found.shrunk.steps), "stopped": found.shrunk.stopped,
+                                       "confirmation": found.confirmation.describe()})
     # the variant in the name: reproductions of several variants kept in one folder do not overwrite each other
     name = "_".join(filter(None, (found.anomaly.replace("/", "_"), reproduction.unsafe))) + f"_seed{found.seed}"
     found.files = reproduction.write(config.folder, name)
@@ -228,7 +236,9 @@ def summary_lines(report: HuntReport) -> Sequence[str]:
              f"{report.seconds:.0f} s; anomalies: {', '.join(f.anomaly for f in report.found) or 'none'}"]
     for f in report.found:
         size = f"{f.shrunk.plan.operations} operations, {len(f.shrunk.schedule)} faults" if f.shrunk else "not shrunk"
-        lines.append(f"  {f.anomaly} (seed {f.seed}, after {f.after_s:.0f} s): shrunk to {size}; "
+        again = (f"; shown again in {f.confirmation.shown} of {f.confirmation.runs} re-runs, so its test tries "
+                 f"{f.confirmation.attempts} times" if f.confirmation else "")
+        lines.append(f"  {f.anomaly} (seed {f.seed}, after {f.after_s:.0f} s): shrunk to {size}{again}; "
                      f"replay: chaos hunt --replay {f.files[0] if f.files else '?'}")
     lines += [f"  try seed {t['seed']} broke (not judged): {t['error']}" for t in report.tries if t.get("error")]
     reached = sum(1 for n in report.evidence.values() if n)

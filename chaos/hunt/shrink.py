@@ -49,6 +49,13 @@ class Shrunk:
     schedule: Schedule
     steps: list[ShrinkStep] = field(default_factory=list)
     stopped: str = "nothing smaller shows the anomaly"
+    earlier: list[tuple[Plan, Schedule]] = field(default_factory=list)   # each input it replaced, first first
+
+    def candidates(self, most: int = 4) -> list[tuple[Plan, Schedule]]:
+        """Smallest first: this result, the inputs it replaced most recently, and the input it began from
+        (the try the anomaly was found in), at most ``most`` in all; what ``chaos.hunt.confirm`` walks."""
+        back = list(reversed(self.earlier))
+        return [(self.plan, self.schedule), *back[:max(0, most - 2)], *back[max(0, most - 2):][-1:]]
 
     @property
     def tries(self) -> int:
@@ -136,6 +143,7 @@ class Shrinker:
         kept = self.still_fails(plan, list(schedule))
         self.best.steps.append(ShrinkStep(what, plan.operations, len(schedule), kept, self.clock() - started))
         if kept:
+            self.best.earlier.append((self.best.plan, self.best.schedule))
             self.best.plan, self.best.schedule = plan, list(schedule)
         return kept
 
