@@ -5,7 +5,7 @@ from datetime import datetime, timezone
 from decimal import Decimal
 
 from sqlalchemy import (CheckConstraint, DateTime, ForeignKey, Integer, Numeric, String,
-                        Text, UniqueConstraint, BigInteger)
+                        Text, UniqueConstraint, BigInteger, func)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from billing.db import Base
@@ -69,6 +69,20 @@ class InvoiceFence(Base):
     __tablename__ = "invoice_fences"
     key: Mapped[str] = mapped_column(String(120), primary_key=True)
     fence: Mapped[int] = mapped_column(BigInteger)
+
+
+class AsyncRequest(Base):
+    """An accepted async invoice request: the outbox entry a sweeper re-publishes until the task has
+    delivered, and what the task-status route answers from. Its times are the database's (``now()``),
+    so an instance whose clock is off cannot make an entry look older or younger than it is."""
+    __tablename__ = "async_requests"
+    task_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    user_id: Mapped[int] = mapped_column(Integer)
+    period: Mapped[str] = mapped_column(String(40))
+    accepted_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    published_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now(), index=True)
+    delivered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    result: Mapped[str | None] = mapped_column(Text)   # the task's result, as JSON
 
 
 class IdempotencyRecord(Base):

@@ -101,7 +101,7 @@ def seed(conn, settings: Settings) -> None:
 
 
 RESETTABLE = ("idempotency_records", "invoice_fences", "invoices", "tickets", "bookings",
-              "subscriptions")
+              "subscriptions", "async_requests")
 
 
 def reset_data(engine: Engine, settings: Settings) -> None:

@@ -43,10 +43,14 @@ def generate_invoice(self, user_id: int, period: str, hold_s: float = 0.0, linge
             time.sleep(RETRY_DELAY_S)
     else:
         raise RuntimeError(f"no invoice for user {user_id}, {period} after {MAX_ATTEMPTS} attempts")
-    outbox.delivered(settings, self.request.id)
+    result = {**result, "worker": self.request.hostname}
     if linger_s > 0:
         time.sleep(linger_s)
-    return {**result, "worker": self.request.hostname}
+    # after the linger, just before the return: the status route answers SUCCESS from this mark, and a task
+    # killed while lingering has not finished (its redelivery may still double the invoice of a build that
+    # is not idempotent, and the suite must wait for that before it reads the invoices)
+    outbox.delivered(settings, self.request.id, result, WORKER_POOL_SIZE)
+    return result
 
 
 def _get_or_create(invoicer: Invoicer, user_id: int, period: str, hold_s: float) -> dict[str, Any]:

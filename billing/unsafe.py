@@ -19,6 +19,7 @@ class Protection(Enum):
     ACKS_LATE = "acks_late + task_reject_on_worker_lost"
     TASK_IDEMPOTENT = "idempotent task body"
     OUTBOX = "outbox of accepted async requests, stranded ones re-published"
+    OUTBOX_DURABLE = "the outbox in PostgreSQL, written before the request is answered 202"
     QUANTITY_CHECK = "availability checked for the whole quantity"
     AVAILABLE_CHECK = "CHECK (available >= 0) on events"
     SOLD_OUT_ANSWER = "sold out decided by the conditional update and answered 409 sold_out"
@@ -47,6 +48,11 @@ VARIANTS: dict[str, tuple[frozenset[Protection], str]] = {
     # The seed's Celery set-up: early acks and nothing that remembers an accepted request.
     "acks_early": (frozenset({P.ACKS_LATE, P.OUTBOX}),
                    "2: every accepted async request yields an invoice (none lost)"),
+    # The outbox was put beside the queue it guards ("Redis is already there"):
+    # a Redis restart without persistence loses the queued message and the
+    # entry that would have re-published it at once, and the task's status too.
+    "outbox_in_redis": (frozenset({P.OUTBOX_DURABLE}),
+                        "2: every accepted async request yields an invoice, even when Redis restarts"),
     # A team that dropped the unique index because retried tasks kept raising
     # IntegrityError, and whose task body inserts unconditionally.
     "task_not_idempotent": (frozenset({P.TASK_IDEMPOTENT, P.UNIQUE_INVOICE, P.FENCING}),

@@ -139,6 +139,8 @@ def fault(words: tuple[str, ...]) -> None:
       chaos fault partition api_1:redis
       chaos fault latency api_2:postgres ms=300 jitter=50
       chaos fault pause worker_1
+      chaos fault restart redis
+      chaos fault forget idempotency
     """
     from chaos.nemesis.runner import Nemesis
 
@@ -150,7 +152,16 @@ def fault(words: tuple[str, ...]) -> None:
     for planned in planned_faults(cluster, [words]):
         nemesis.start_fault(planned)
         described = planned.describe()
-        console.print(f"started {' '.join(f'{k}={v}' for k, v in described.items())}; heal it with "
+        done = ' '.join(f'{k}={v}' for k, v in described.items())
+        if described["fault"] == "restart":   # over once started: the instance runs again, fresh
+            console.print(f"{done}: killed and started again, healthy; nothing stays to heal (`chaos status` "
+                          "shows it up for seconds)")
+            continue
+        if described["fault"] == "forget":
+            console.print(f"{done}: {getattr(planned, 'deleted', 0)} key(s) deleted from Redis; nothing stays "
+                          "to heal")
+            continue
+        console.print(f"started {done}; heal it with "
                       f"`chaos heal {described['target'].replace('->', ':')}` (or `chaos heal --all`)")
 
 

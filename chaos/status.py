@@ -10,6 +10,7 @@ from rich.console import Console
 from rich.table import Table
 
 from chaos.cluster.controller import Cluster
+from chaos.cluster.readiness import running_for
 from chaos.compose import health
 from chaos.nemesis.heal import active_faults
 
@@ -17,11 +18,13 @@ from chaos.nemesis.heal import active_faults
 def show(cluster: Cluster, console: Console) -> None:
     instances = Table(title=f"stack {cluster.run_id}: {len(cluster.of('api'))} api + "
                             f"{len(cluster.of('worker'))} workers", title_justify="left")
-    for column in ("instance", "health", "reach it at (from this machine)"):
+    for column in ("instance", "health", "up", "reach it at (from this machine)"):
         instances.add_column(column)
     urls = cluster.api_urls()
     for name in [*cluster.fixed, *(i.name for s in ("api", "worker") for i in cluster.of(s))]:
-        instances.add_row(name, health(cluster.container(name)), urls.get(name, ""))
+        container = cluster.container(name)
+        status = health(container)   # reloads the container, so the start time below is current
+        instances.add_row(name, status, running_for(container.attrs["State"]), urls.get(name, ""))
     console.print(instances)
 
     assert cluster.toxiproxy is not None

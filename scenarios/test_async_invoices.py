@@ -7,7 +7,7 @@ import pytest
 import requests
 
 from chaos.nemesis.link_faults import Partition, latency
-from chaos.nemesis.process_faults import Kill
+from chaos.nemesis.process_faults import Kill, Restart
 from chaos.target.client import Reply, TargetClient
 from chaos.report.checks import deferred
 from chaos.workload import operations as ops
@@ -118,6 +118,37 @@ def test_a_message_the_broker_lost_is_republished_from_the_outbox(fresh_cluster,
         ["redis-cli", "-n", "1", "EVAL", "local n = 0 for _, k in ipairs(redis.call('KEYS', 'celery*')) do "
          "n = n + redis.call('DEL', k) end return n", "0"])
     assert dropped.exit_code == 0 and dropped.output.strip() != b"0", f"no queued message to drop: {dropped.output!r}"
+    nemesis.heal()
+    states = wait_until_settled(admin, accepted_task_ids(history))
+    result = judge(async_verdict(target_profile, history, final_invoices(admin, users), "none_lost"))
+    assert result.valid is True, explain(result)
+    assert set(states.values()) == {"SUCCESS"}, states
+
+
+def queued_messages(cluster) -> int:
+    """How many messages wait in the broker's queue (db 1, list ``celery``)."""
+    answer = cluster.fixed["redis"].exec_run(["redis-cli", "-n", "1", "LLEN", "celery"])
+    assert answer.exit_code == 0, answer.output
+    return int(answer.output.strip() or 0)
+
+
+@pytest.mark.needs(faults=["redis_link", "restart"])
+def test_requests_queued_when_redis_restarts_are_not_lost(fresh_cluster, admin, target_client, history, nemesis,
+                                                          make_users, new_period, judge, target_profile) -> None:
+    """Every worker is cut off from the broker, so the accepted requests wait in Redis's queue; then Redis
+    restarts without persistence, and the queue, Celery's results and anything else kept there are gone.
+    The outbox must bring every accepted request back: billing's lived in Redis too, and lost them all
+    (``outbox_in_redis``), until it moved to PostgreSQL."""
+    users = make_users(4)
+    period = new_period()
+    for worker in fresh_cluster.of("worker"):
+        nemesis.start_fault(Partition(f"{worker.name}->redis"))
+    submit_async(fresh_cluster, target_client, admin, history, users, period)
+    assert len(accepted_task_ids(history)) == len(users), [op for op in history.completions() if op.type != "ok"]
+    queued = queued_messages(fresh_cluster)
+    assert queued >= len(users), f"the work in flight: {queued} queued messages, {len(users)} accepted requests"
+    nemesis.start_fault(Restart("redis"))
+    assert queued_messages(fresh_cluster) == 0, "Redis kept its queue across the restart: nothing was lost"
     nemesis.heal()
     states = wait_until_settled(admin, accepted_task_ids(history))
     result = judge(async_verdict(target_profile, history, final_invoices(admin, users), "none_lost"))

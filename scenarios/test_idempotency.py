@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from chaos.nemesis.link_faults import Toxic
+from chaos.nemesis.process_faults import Forget
 from chaos.target.client import TargetClient
 from chaos.report.checks import deferred
 from chaos.workload import operations as ops
@@ -93,3 +94,24 @@ def test_a_reset_after_commit_then_a_retry_elsewhere_returns_the_first_outcome(f
     first_op, _ = history.completions()
     assert first_op.type == "info"
     assert retry.ok, f"the retry must return the first outcome: {retry.status} {retry.error}"
+
+
+@pytest.mark.needs(operations=SUBSCRIBER, params=["activate.key"], faults=["forget"])
+def test_a_key_redis_forgot_still_replays_the_first_outcome(fresh_cluster, admin, target_client, history, nemesis,
+                                                            setup_values, judge) -> None:
+    """A key's first call succeeds; then Redis forgets every idempotency key (an eviction, a TTL, a
+    failover: the profile's ``idempotency`` family), and the same key is sent again on every instance. A
+    service whose records live only in Redis runs the activation again; the first outcome must come back."""
+    if "idempotency" not in fresh_cluster.redis_families():
+        pytest.skip("the profile names no idempotency key family (run.containerised.redis_keys.idempotency)")
+    user = subscribed_user(target_client, fresh_cluster.lb_url, admin, setup_values)
+    urls = list(fresh_cluster.api_urls().values())
+    perform(history, "client_0", target_client(urls[0], user.token), ops.activate(user.subscription, "key-1"))
+    forgotten = Forget("idempotency")
+    nemesis.start_fault(forgotten)
+    nemesis.heal()
+    assert forgotten.deleted >= 1, "Redis held no idempotency key to forget: the fault hit nothing"
+    run_clients(history, spread(target_client, urls, user.token,
+                                [[ops.activate(user.subscription, "key-1")]] * len(urls)))
+    result = judge(verdict(admin, history, user, "one_execution_per_key"))
+    assert result.valid is True, explain(result)

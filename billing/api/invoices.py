@@ -6,7 +6,7 @@ import uuid
 from celery.result import AsyncResult
 from flask import Blueprint, jsonify
 
-from billing import outbox, redis_client
+from billing import outbox
 from billing.auth import admin_required
 from billing.celery_app import celery
 from billing.errors import ApiError
@@ -41,8 +41,11 @@ def generate_async(user_id: int):
 @bp.get("/api/admin/tasks/<task_id>")
 @admin_required
 def task_status(task_id: str):
-    if redis_client.client(current()).get(outbox.TASK_KEY.format(task_id)) is None:
+    entry = outbox.status(current())(task_id)
+    if entry is None:
         raise ApiError(404, "task_not_found", f"no task {task_id}")
+    if entry["result"] is not None:   # delivered: the outbox's word outlives Celery's result in Redis
+        return jsonify(task_id=task_id, state="SUCCESS", result=entry["result"])
     result = AsyncResult(task_id, app=celery)
     payload = result.result if result.successful() else None
     if result.failed():

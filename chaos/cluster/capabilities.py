@@ -1,5 +1,5 @@
 """What a target can do for the nemesis, as small protocols (Jepsen's ``db/Kill``, ``db/Pause``):
-``Pause``, ``Kill``, ``Disconnect`` and ``Scale``, and ``Heal`` for what healing reads.
+``Pause``, ``Kill``, ``Disconnect``, ``Forget`` and ``Scale``, and ``Heal`` for what healing reads.
 
 A fault asks for one capability, not for the whole ``Cluster``: ``Pause``
 needs only ``pause`` and ``unpause``, so a fault's type says what it uses
@@ -16,7 +16,7 @@ profile lets its processes be paused is in its profile. That question is
 """
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any, Protocol, runtime_checkable
 
 
@@ -52,6 +52,15 @@ class Disconnect(Protocol):
 
 
 @runtime_checkable
+class Forget(Protocol):
+    """Delete a family of keys in the target's Redis while it runs (``forget``), and name the families."""
+
+    def forget(self, family: str) -> int: ...
+
+    def redis_families(self) -> Mapping[str, Any]: ...
+
+
+@runtime_checkable
 class Scale(Protocol):
     """Change how many instances of a role (api, worker) run; ``of`` lists them."""
 
@@ -71,4 +80,4 @@ class Heal(Protocol):
     def wait_healthy(self, containers: Sequence[Any], timeout_s: float = ...) -> None: ...
 
 
-CAPABILITIES = (Pause, Kill, Disconnect, Scale, Heal)
+CAPABILITIES = (Pause, Kill, Disconnect, Forget, Scale, Heal)

@@ -34,6 +34,7 @@ import docker
 from docker.models.containers import Container
 from docker.models.networks import Network
 
+from chaos.cluster.data_faults import DataFaults
 from chaos.cluster.errors import ClusterError
 from chaos.cluster.ownership import (CLI_OWNER, ENVIRONMENT_LABEL, INSTANCE_LABEL, OWNER_LABEL, PROJECT_LABEL,
                                      RUN_LABEL, cli_owner, ensure_local_engine, reap_leftovers, run_labels)
@@ -72,7 +73,7 @@ def billing_run() -> Containerised:
     return run
 
 
-class Cluster(InstanceWiring, ProcessFaults):
+class Cluster(InstanceWiring, ProcessFaults, DataFaults):
     """The billing stack of one run. Use as a context manager: it is removed on the way out.
 
     ``seed`` (a run's ``--chaos-seed``) goes to the fault proxy, so that its jitter and toxicity replay."""

@@ -17,8 +17,10 @@ purpose, and waiting for that one would only stall until the deadline.
 """
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Iterable
+from datetime import datetime, timezone
 
 import docker
 import requests
@@ -37,6 +39,18 @@ def health(container: Container) -> str:
     if state["Status"] != "running":
         return state["Status"]
     return state.get("Health", {}).get("Status", "healthy")
+
+
+def running_for(state: dict, now: datetime | None = None) -> str:
+    """How long it has run since it last started (``12 s``, ``4 min``, ``3 h``), from the engine's
+    ``State.StartedAt``; empty when it is not running. A restart shows here: it alone has run for seconds."""
+    if not state.get("Running") or not state.get("StartedAt"):
+        return ""
+    stamp = re.sub(r"(\.\d{6})\d*", r"\1", state["StartedAt"]).replace("Z", "+00:00")   # ns -> us
+    seconds = max(0.0, ((now or datetime.now(timezone.utc)) - datetime.fromisoformat(stamp)).total_seconds())
+    if seconds < 120:
+        return f"{seconds:.0f} s"
+    return f"{seconds / 60:.0f} min" if seconds < 7200 else f"{seconds / 3600:.0f} h"
 
 
 def is_final(state: dict) -> bool:

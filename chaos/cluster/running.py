@@ -262,6 +262,12 @@ class RunningTarget:
     def connect(self, name: str) -> None:
         self._unsupported_container("connect", name)
 
+    def redis_families(self) -> dict[str, tuple[tuple[int, str], ...]]:
+        return {}
+
+    def forget(self, family: str) -> int:
+        self._unsupported_container(f"forget the key family {family!r} in", "its Redis")
+
     def scale(self, service: str, count: int) -> None:
         if service == "api" and count == len(self.of("api")):
             return  # already so: restoring the scale between scenarios is a no-op

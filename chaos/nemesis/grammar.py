@@ -22,7 +22,7 @@ from types import MappingProxyType
 from chaos.errors import ChaosError
 from chaos.nemesis.fault import Fault
 from chaos.nemesis.link_faults import Partition, Toxic, bandwidth, latency, reset_peer
-from chaos.nemesis.process_faults import Disconnect, Kill, Pause
+from chaos.nemesis.process_faults import Disconnect, Forget, Kill, Pause, Restart
 
 
 class GrammarError(ChaosError, ValueError):
@@ -46,6 +46,7 @@ class Kind:
     build: Callable[[str, Mapping[str, int]], Fault]
     params: tuple[Param, ...] = ()
     targets: str = ""        # instance kinds: which instances make sense (a regular expression)
+    shape: str = ""          # ... in words, for the error (default: INSTANCE_SHAPES)
     why: str = ""            # instance kinds: why the others do not
     example: str = ""
     help: str = ""
@@ -62,6 +63,7 @@ LINK = re.compile(rf"^(?P<party>{PARTY}|client)(?:->|:)(?P<dependency>redis|post
 API_OR_WORKER = rf"^{PARTY}$"
 ANY_INSTANCE = rf"^(?:{PARTY}|redis|postgres)$"
 INSTANCE_SHAPES = "api_N, worker_N, redis or postgres"
+FAMILY_SHAPE = r"^(?!(?:api|worker)_)(?!(?:redis|postgres)$)[a-z][a-z0-9_]*$"   # a family, never an instance
 LINK_SHAPES = ("<party>-><dependency> (or <party>:<dependency>): api_N or worker_N to redis or postgres, "
                "or client to api_N")
 
@@ -83,9 +85,16 @@ KINDS: Mapping[str, Kind] = MappingProxyType({kind.name: kind for kind in (
          help="data stops; the connection closes after ms (0: held open, silent, until healed)"),
     Kind("pause", False, lambda target, _: Pause(target), targets=ANY_INSTANCE,
          example="pause api_1", help="docker pause: frozen mid-instruction, keeping its locks and connections"),
-    Kind("kill", False, lambda target, _: Kill(target), targets=API_OR_WORKER,
-         why="redis and postgres keep their data in memory, so a kill loses it all: pause or disconnect them",
+    Kind("kill", False, lambda target, _: Kill(target), targets=API_OR_WORKER, shape="api_N or worker_N",
+         why="a killed redis or postgres would stay down until healed: restart it (it comes back at once)",
          example="kill worker_1", help="SIGKILL; healing starts it again and waits until it is healthy"),
+    Kind("restart", False, lambda target, _: Restart(target), targets=ANY_INSTANCE,
+         example="restart redis",
+         help="SIGKILL and start again at once: redis comes back empty, postgres drops every transaction"),
+    Kind("forget", False, lambda target, _: Forget(target), targets=FAMILY_SHAPE,
+         shape="a key family of the profile (run.containerised.redis_keys), e.g. locks",
+         example="forget idempotency",
+         help="Redis deletes one family of keys (locks, idempotency, queue...) and keeps running"),
     Kind("disconnect", False, lambda target, _: Disconnect(target), targets=ANY_INSTANCE,
          example="disconnect worker_2", help="the container leaves the network: every peer connection breaks"),
 )})
@@ -108,7 +117,7 @@ FAULT_HELP = "\n".join([
     "instance, e.g. api_*->postgres.",
     *_kind_lines(True),
     "",
-    f"Instance kinds take an instance: {INSTANCE_SHAPES} (kill: api_N or worker_N only).",
+    f"Instance kinds take an instance: {INSTANCE_SHAPES} (kill: api_N or worker_N only; forget: a key family).",
     *_kind_lines(False),
     "",
     "Examples (in a shell; a runbook writes api_1->redis and needs no quotes):",
@@ -232,11 +241,11 @@ def _target(kind: Kind, positional: list[str]) -> str:
                                f"reaches api_N, e.g. 'client->api_1'")
         return normalise_target(target)
     if is_link(target):
-        raise GrammarError(f"{kind.name} takes an instance ({INSTANCE_SHAPES}), not the link {target!r}; "
-                           f"to cut a link use partition")
+        raise GrammarError(f"{kind.name} takes {kind.shape or f'an instance ({INSTANCE_SHAPES})'}, not the link "
+                           f"{target!r}; to cut a link use partition")
     if re.match(kind.targets, target) is None:
         why = f": {kind.why}" if kind.why and is_instance(target) else ""
-        allowed = "api_N or worker_N" if kind.targets == API_OR_WORKER else INSTANCE_SHAPES
+        allowed = kind.shape or INSTANCE_SHAPES
         raise GrammarError(f"{kind.name} takes {allowed}, not {target!r}{why}")
     return target
 

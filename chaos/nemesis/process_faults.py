@@ -1,7 +1,7 @@
-"""Faults on an instance's process: pause (SIGSTOP via the freezer), kill, restart, disconnect."""
+"""Faults on an instance's process (pause via the freezer, kill, restart, disconnect) and Redis's keys (forget)."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from chaos.nemesis.fault import KindAndTarget
@@ -37,6 +37,41 @@ class Kill(KindAndTarget):
     def stop(self, cluster: Cluster) -> None:
         cluster.start_again(self.target)
         cluster.wait_healthy([cluster.container(self.target)])
+
+
+@dataclass
+class Restart(KindAndTarget):
+    """SIGKILL and start again at once, waiting until it is healthy: for Redis (run without persistence)
+    every lock, idempotency record, queued message and result is gone; PostgreSQL drops every connection
+    mid-transaction and recovers from its WAL. The window after it is the time the others take to notice
+    and reconnect; healing has nothing left to do."""
+
+    target: str
+    kind: str = "restart"
+
+    def start(self, cluster: Cluster) -> None:
+        cluster.kill(self.target)
+        cluster.start_again(self.target)
+        cluster.wait_healthy([cluster.container(self.target)])
+
+    def stop(self, cluster: Cluster) -> None:
+        pass
+
+
+@dataclass
+class Forget(KindAndTarget):
+    """Delete one family of keys (the profile's ``redis_keys``) while Redis runs; over once done.
+    ``deleted`` is how many keys it found: a scenario shows with it that there was something to lose."""
+
+    target: str   # the family: locks, idempotency, queue...
+    kind: str = "forget"
+    deleted: int = field(default=0, compare=False)
+
+    def start(self, cluster: Cluster) -> None:
+        self.deleted = cluster.forget(self.target)
+
+    def stop(self, cluster: Cluster) -> None:
+        pass
 
 
 @dataclass

@@ -13,7 +13,7 @@ from typing import Any
 
 from chaos.nemesis.fault import Fault
 from chaos.nemesis.link_faults import Partition, Toxic
-from chaos.nemesis.process_faults import Disconnect, Kill, Pause, Scale
+from chaos.nemesis.process_faults import Disconnect, Forget, Kill, Pause, Restart, Scale
 
 
 @dataclass(frozen=True)
@@ -35,6 +35,8 @@ REBUILD: dict[str, Callable[[dict[str, Any]], Fault]] = {
     "partition": lambda d: Partition(d["target"]),
     "pause": lambda d: Pause(d["target"]),
     "kill": lambda d: Kill(d["target"]),
+    "restart": lambda d: Restart(d["target"]),
+    "forget": lambda d: Forget(d["target"]),
     "disconnect": lambda d: Disconnect(d["target"]),
     "scale": lambda d: Scale(d["target"], int(d["count"])),
     **{kind: (lambda d, kind=kind: Toxic(d["target"], kind, {

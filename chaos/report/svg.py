@@ -62,6 +62,8 @@ FAULT_LOOKS: Mapping[str, FaultLook] = MappingProxyType({
     "limit_data": FaultLook("#882255", "limit data"),     # Tol wine
     "slicer": FaultLook("#332288", "slicer"),             # Tol indigo
     "slow_close": FaultLook("#999933", "slow close"),     # Tol olive
+    "restart": FaultLook("#aa4499", "restart"),           # Tol purple
+    "forget": FaultLook("#117733", "forget"),             # Tol green
 })
 FAULT_FALLBACK = "#90a4ae"  # a kind not above: grey, named by its own kind
 

@@ -94,6 +94,8 @@ class Containerised:
     port: int = 8000                               # the api's port inside its container
     dependencies: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # redis/postgres -> env vars
     instance_env: str | None = "INSTANCE_NAME"     # how an instance learns its name (X-Instance)
+    # the key families ``forget`` deletes while Redis runs: family -> ((db, SCAN pattern), ...)
+    redis_keys: Mapping[str, tuple[tuple[int, str], ...]] = field(default_factory=dict)
     kind: Literal["containerised"] = "containerised"
 
 

@@ -26,11 +26,14 @@ FAULTS: dict[str, str] = {
     "postgres_link": "toxics or a partition on api_i->postgres / worker_j->postgres",
     "pause": "docker pause of an instance",
     "kill": "SIGKILL of an instance",
+    "restart": "SIGKILL and start again at once of an instance, Redis or PostgreSQL (Redis comes back empty)",
+    "forget": "Redis deleting one family of keys while it runs (run.containerised.redis_keys)",
     "disconnect": "an instance leaving the network",
     "scale": "more or fewer api or worker instances",
     "workers": "worker instances the suite controls",
 }
-_CONTAINER_FAULTS = frozenset({"pause", "kill", "disconnect", "scale", "redis_link", "postgres_link", "workers"})
+_CONTAINER_FAULTS = frozenset({"pause", "kill", "restart", "forget", "disconnect", "scale", "redis_link",
+                               "postgres_link", "workers"})
 
 
 @dataclass(frozen=True)
@@ -117,6 +120,8 @@ def _fault_reason(profile: TargetProfile, fault: str) -> str | None:
         if not run.dependencies.get(dependency):
             return (f"the profile names no environment variable through which the target finds {dependency} "
                     f"(run.containerised.dependencies.{dependency})")
+    if fault == "forget" and not run.redis_keys:
+        return "the profile names no Redis key families (run.containerised.redis_keys)"
     if fault == "workers" and run.worker_service is None:
         return "the profile names no worker service (run.containerised.worker_service is null)"
     return None

@@ -67,6 +67,9 @@ Schema (YAML; every key not marked required may be left out)::
           redis: [REDIS_URL]         # controller points them at the instance's links
           postgres: [DATABASE_URL]
         instance_env: INSTANCE_NAME  # how an instance learns its name
+        redis_keys:                  # key families `forget <family>` deletes while Redis runs:
+          locks: ["0/lock:*"]        #   "db/pattern" (SCAN MATCH); none: no forget faults
+          queue: ["1/celery"]
       # running:                     # already running on this machine
       #   instances: [http://127.0.0.1:5001, http://127.0.0.1:5002]
 

@@ -47,7 +47,7 @@ from chaos.target.problems import ABSENT, Problems
 
 ADMIN_KEYS = ("login", "command", "service")
 RUN_KEYS = ("containerised", "running")
-CONTAINERISED_KEYS = ("compose", "api_service", "worker_service", "port", "dependencies", "instance_env")
+CONTAINERISED_KEYS = ("compose", "api_service", "worker_service", "port", "dependencies", "instance_env", "redis_keys")
 RUNNING_KEYS = ("instances", "proxy_port_base", "dependencies", "processes")
 DEPENDENCY_KEYS = ("url", "address", "env", "listen")
 PROCESS_KEYS = ("pid_file", "pid_command", "restart", "tree")
@@ -121,8 +121,9 @@ def run(problems: Problems, node: Any, source: Path | None) -> Run | None:
     instance_env = problems.text(spec, "instance_env", field, default="INSTANCE_NAME", nullable=True,
                                  pattern=ENV_VAR, what="an environment variable name")
     dependencies = _dependencies(problems, spec.get("dependencies") or {}, f"{field}.dependencies")
+    keys = redis_keys(problems, spec.get("redis_keys"), f"{field}.redis_keys")
     return Containerised(compose_path, api_service or "api", worker_service, port if isinstance(port, int) else 8000,
-                         dependencies, instance_env)
+                         dependencies, instance_env, keys)
 
 
 def _dependencies(problems: Problems, node: Any, field: str) -> dict[str, tuple[str, ...]]:
@@ -285,3 +286,35 @@ def _distinct_ports(problems: Problems, running: Running, field: str) -> None:
             elif port in seen:
                 problems.add(where, f"{link} and {seen[port]} would both listen on {port}")
             seen.setdefault(port, link)
+
+
+REDIS_KEY = re.compile(r"^(?P<db>\d{1,2})/(?P<pattern>\S+)$")
+FAMILY = re.compile(r"^[a-z][a-z0-9_]*$")
+
+
+def redis_keys(problems: Problems, node: Any, where: str) -> dict[str, tuple[tuple[int, str], ...]]:
+    """``redis_keys``: family -> ["db/pattern", ...], the keys ``forget <family>`` deletes while Redis runs."""
+    if node is None:
+        return {}
+    if not isinstance(node, dict):
+        problems.add(where, f"must be a mapping of family -> list of \"db/pattern\", not {type(node).__name__}")
+        return {}
+    families: dict[str, tuple[tuple[int, str], ...]] = {}
+    for family, entries in node.items():
+        field = f"{where}.{family}"
+        if not isinstance(family, str) or not FAMILY.match(family):
+            problems.add(field, "a family is a lower-case name (letters, digits, _), e.g. locks")
+            continue
+        if not isinstance(entries, list) or not entries:
+            problems.add(field, "must be a non-empty list of \"db/pattern\", e.g. [\"0/lock:*\"]")
+            continue
+        keys = []
+        for i, entry in enumerate(entries):
+            match = REDIS_KEY.match(entry) if isinstance(entry, str) else None
+            if match is None or int(match["db"]) > 15:
+                problems.add(f"{field}[{i}]", f"must be \"db/pattern\" with db 0-15 (e.g. \"1/celery\"), not {entry!r}")
+                continue
+            keys.append((int(match["db"]), match["pattern"]))
+        families[family] = tuple(keys)
+    return families
+

@@ -1,6 +1,7 @@
 #!/bin/sh
-# PostgreSQL 15 for the chaos stack: a fresh cluster per container, trust on
-# the project's own network only, room for 5 api pools of 20+10 plus workers.
+# PostgreSQL 15 for the chaos stack: a fresh cluster per container (kept when
+# the container is killed and started again: it recovers from its WAL), trust
+# on the project's own network only, room for 5 api pools of 20+10 plus workers.
 set -eu
 PGBIN=/usr/lib/postgresql/15/bin
 PGDATA=${PGDATA:-/var/lib/postgresql/data}

@@ -6,7 +6,7 @@ from pathlib import Path
 import docker
 import pytest
 
-from chaos.cluster.controller import OWNER_LABEL
+from chaos.cluster.controller import INSTANCE_LABEL, OWNER_LABEL
 from tests.operator.conftest import OWNER, Chaos
 
 pytestmark = pytest.mark.docker
@@ -40,6 +40,27 @@ def test_a_fault_shows_in_status_until_healed(chaos: Chaos, cli_stack: str) -> N
     assert healed.returncode == 0, healed.stderr
     assert "partition api_1->redis" in healed.stdout and "paused worker_1" in healed.stdout
     assert "active faults: none" in chaos("status").stdout
+
+
+def redis_cli(*args: str) -> str:
+    """redis-cli in the stack of this test process, by its labels."""
+    redis, = docker.from_env().containers.list(filters={"label": [f"{OWNER_LABEL}={OWNER}",
+                                                                  f"{INSTANCE_LABEL}=redis"]})
+    answer = redis.exec_run(["redis-cli", *args])
+    assert answer.exit_code == 0, answer.output
+    return answer.output.decode().strip()
+
+
+def test_a_restart_of_redis_forgets_everything_and_shows_as_just_started(chaos: Chaos, cli_stack: str) -> None:
+    assert redis_cli("SET", "chaos:before-restart", "1") == "OK"
+    restarted = chaos("fault", "restart", "redis")
+    assert restarted.returncode == 0, restarted.stderr
+    assert "killed and started again" in restarted.stdout and "nothing stays to heal" in restarted.stdout
+    assert redis_cli("EXISTS", "chaos:before-restart") == "0", "Redis (no persistence) came back empty"
+    status = chaos("status").stdout
+    redis_row = next(line for line in status.splitlines() if "redis" in line and "healthy" in line)
+    assert " s " in redis_row and "active faults: none" in status, status
+    assert chaos("heal", "--all").stdout.strip() == "no active fault"
 
 
 def test_heal_one_target_leaves_the_others(chaos: Chaos, cli_stack: str) -> None:

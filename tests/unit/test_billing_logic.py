@@ -56,8 +56,9 @@ def test_every_variant_removes_something_and_names_its_invariant() -> None:
     assert set(VARIANTS) == {"check_then_insert", "lock_only", "idempotency_local", "idempotency_no_inflight",
                              "oversell", "acks_early", "task_not_idempotent", "quantity_unchecked",
                              "sold_out_unhandled", "fingerprint_without_path", "email_check_then_insert",
-                             "idempotency_redis_only", "idempotency_key_global", "email_case_sensitive"}
-    assert len(VARIANTS) == 14
+                             "idempotency_redis_only", "idempotency_key_global", "email_case_sensitive",
+                             "outbox_in_redis"}
+    assert len(VARIANTS) == 15
     for removed, invariant in VARIANTS.values():
         assert removed and re.match(r"(\d|contract): ", invariant)
 
@@ -71,6 +72,7 @@ def test_every_variant_removes_something_and_names_its_invariant() -> None:
     ("idempotency_redis_only", {Protection.IDEMPOTENCY_DURABLE}),
     ("idempotency_key_global", {Protection.IDEMPOTENCY_SCOPE}),
     ("email_case_sensitive", {Protection.EMAIL_CASE}),
+    ("outbox_in_redis", {Protection.OUTBOX_DURABLE}),
 ])
 def test_each_new_variant_removes_only_its_own_protection(name: str, removed: set[Protection]) -> None:
     assert removed_protections(name) == removed

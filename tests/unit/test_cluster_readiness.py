@@ -1,6 +1,7 @@
 """Readiness, written once for the SDK controller and the compose stack: when a wait gives up early."""
 from __future__ import annotations
 
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 from unittest import mock
@@ -8,6 +9,7 @@ from unittest import mock
 import pytest
 
 from chaos.cluster import readiness
+from chaos.cluster.readiness import running_for
 from chaos.cluster.controller import Cluster, ClusterError
 from chaos.compose import ComposeStack
 from chaos.errors import ChaosError
@@ -86,3 +88,11 @@ def test_the_compose_stack_and_the_controller_wait_alike_each_with_its_own_error
     with pytest.raises(ClusterError, match=r"is exited"):
         Cluster(client=engine).wait_healthy([container(state("exited"))])
 
+
+
+def test_how_long_an_instance_has_run_shows_a_restart() -> None:
+    now = datetime(2026, 12, 2, 1, 0, 0, tzinfo=timezone.utc)
+    assert running_for({"Running": True, "StartedAt": "2026-12-02T00:59:48.123456789Z"}, now) == "12 s"
+    assert running_for({"Running": True, "StartedAt": "2026-12-02T00:50:00Z"}, now) == "10 min"
+    assert running_for({"Running": True, "StartedAt": "2026-12-01T20:00:00Z"}, now) == "5 h"
+    assert running_for({"Running": False, "StartedAt": "2026-12-02T00:59:48Z"}, now) == ""

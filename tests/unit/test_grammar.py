@@ -6,7 +6,7 @@ import pytest
 from chaos.nemesis.grammar import (FAULT_HELP, KINDS, FaultSpec, GrammarError, expand, normalise_target,
                                    parse_fault, parse_faults, parse_spec)
 from chaos.nemesis.link_faults import Partition, Toxic
-from chaos.nemesis.process_faults import Disconnect, Kill, Pause
+from chaos.nemesis.process_faults import Disconnect, Forget, Kill, Pause, Restart
 from chaos.nemesis.schedule import REBUILD
 
 pytestmark = pytest.mark.unit
@@ -31,6 +31,10 @@ RUNNING = ["api_1", "api_2", "api_10", "worker_1", "worker_2", "redis", "postgre
     ("pause api_1", Pause("api_1"), {"fault": "pause", "target": "api_1"}),
     ("pause redis", Pause("redis"), {"fault": "pause", "target": "redis"}),
     ("kill worker_1", Kill("worker_1"), {"fault": "kill", "target": "worker_1"}),
+    ("restart redis", Restart("redis"), {"fault": "restart", "target": "redis"}),
+    ("restart postgres", Restart("postgres"), {"fault": "restart", "target": "postgres"}),
+    ("restart api_2", Restart("api_2"), {"fault": "restart", "target": "api_2"}),
+    ("forget idempotency", Forget("idempotency"), {"fault": "forget", "target": "idempotency"}),
     ("disconnect postgres", Disconnect("postgres"), {"fault": "disconnect", "target": "postgres"}),
 ])
 def test_every_kind_builds_its_fault_and_description(text: str, fault: object, description: dict) -> None:
@@ -42,7 +46,8 @@ def test_every_kind_builds_its_fault_and_description(text: str, fault: object, d
 
 
 def test_every_kind_is_covered_and_documented() -> None:
-    assert set(KINDS) == {"partition", "latency", "bandwidth", "reset-peer", "timeout", "pause", "kill", "disconnect"}
+    assert set(KINDS) == {"partition", "latency", "bandwidth", "reset-peer", "timeout", "pause", "kill", "restart",
+                          "forget", "disconnect"}
     for name in KINDS:
         assert f"  {name} " in FAULT_HELP
         assert f"chaos fault {name} " in FAULT_HELP
@@ -90,7 +95,7 @@ def test_expand_and_normalise() -> None:
 @pytest.mark.parametrize("text, says", [
     ("", "a fault needs a kind and a target"),
     ("melt api_1", "unknown fault kind 'melt'; kinds: partition, latency, bandwidth, reset-peer, timeout, pause, "
-                   "kill, disconnect"),
+                   "kill, restart, forget, disconnect"),
     ("latency", "latency needs a target"),
     ("latency api_1->redis", "latency needs ms=<milliseconds>"),
     ("bandwidth api_1->redis", "bandwidth needs rate=<KB/s>"),
@@ -112,9 +117,14 @@ def test_expand_and_normalise() -> None:
     ("pause api_1->redis", "pause takes an instance (api_N, worker_N, redis or postgres), not the link "
                            "'api_1->redis'; to cut a link use partition"),
     ("pause lb", "pause takes api_N, worker_N, redis or postgres, not 'lb'"),
-    ("kill redis", "kill takes api_N or worker_N, not 'redis': redis and postgres keep their data in memory"),
-    ("kill postgres", "so a kill loses it all"),
+    ("kill redis", "kill takes api_N or worker_N, not 'redis': a killed redis or postgres would stay down"),
+    ("kill postgres", "restart it (it comes back at once)"),
     ("disconnect toxiproxy", "disconnect takes api_N, worker_N, redis or postgres, not 'toxiproxy'"),
+    ("forget redis", "forget takes a key family of the profile (run.containerised.redis_keys), e.g. locks, "
+                     "not 'redis'"),
+    ("forget api_2", "forget takes a key family"),
+    ("forget api_1->redis", "forget takes a key family of the profile (run.containerised.redis_keys), e.g. "
+                            "locks, not the link 'api_1->redis'"),
 ])
 def test_each_mistake_is_one_line_naming_it_and_what_is_allowed(text: str, says: str) -> None:
     with pytest.raises(GrammarError) as caught:

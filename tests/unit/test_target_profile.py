@@ -158,6 +158,17 @@ MISTAKES: list[tuple[str, Callable[[dict[str, Any]], Any], str, str]] = [
     ("bad environment variable", lambda r: r.update(run={"containerised": {"dependencies": {"redis": ["REDIS-URL"]}}}),
      "run.containerised.dependencies.redis[0]", "not an environment variable name"),
     ("bad port", lambda r: r.update(run={"containerised": {"port": 70000}}), "run.containerised.port", "1-65535"),
+    ("redis keys not a mapping", lambda r: r.update(run={"containerised": {"redis_keys": ["0/lock:*"]}}),
+     "run.containerised.redis_keys", "family -> list"),
+    ("a redis key family that is not a name", lambda r: r.update(
+        run={"containerised": {"redis_keys": {"Locks!": ["0/lock:*"]}}}), "run.containerised.redis_keys.Locks!",
+     "lower-case name"),
+    ("a redis key without its db", lambda r: r.update(run={"containerised": {"redis_keys": {"locks": ["lock:*"]}}}),
+     "run.containerised.redis_keys.locks[0]", "db 0-15"),
+    ("a redis db out of range", lambda r: r.update(run={"containerised": {"redis_keys": {"queue": ["16/celery"]}}}),
+     "run.containerised.redis_keys.queue[0]", "db 0-15"),
+    ("an empty redis key family", lambda r: r.update(run={"containerised": {"redis_keys": {"locks": []}}}),
+     "run.containerised.redis_keys.locks", "non-empty list"),
     ("worker is the api", lambda r: r.update(run={"containerised": {"worker_service": "api"}}),
      "run.containerised.worker_service", "must differ from api_service"),
 ]
@@ -280,3 +291,9 @@ def test_an_admin_command_runs_in_the_api_service_by_default(tmp_path: Path) -> 
     profile = parse_profile(yaml.safe_dump(raw), tmp_path / "p.yaml")
     assert profile.admin == AdminCommand(("flask", "admin-token"), "web")
     assert profile.run.compose == tmp_path / "override.yaml"
+
+
+def test_billing_names_its_redis_key_families_for_forget(billing) -> None:
+    assert billing.run.redis_keys["idempotency"] == ((0, "idem:*"),)
+    assert set(billing.run.redis_keys) == {"locks", "fences", "idempotency", "queue", "results"}
+
