@@ -141,6 +141,7 @@ def fault(words: tuple[str, ...]) -> None:
       chaos fault pause worker_1
       chaos fault restart redis
       chaos fault forget idempotency
+      chaos fault exhaust postgres
     """
     from chaos.nemesis.runner import Nemesis
 

@@ -154,3 +154,37 @@ def test_requests_queued_when_redis_restarts_are_not_lost(fresh_cluster, admin, 
     result = judge(async_verdict(target_profile, history, final_invoices(admin, users), "none_lost"))
     assert result.valid is True, explain(result)
     assert set(states.values()) == {"SUCCESS"}, states
+
+
+def oom_kills(worker) -> int:
+    """How many of the worker's processes the kernel has killed for memory (its cgroup's count)."""
+    for path, word in (("/sys/fs/cgroup/memory.events", "oom_kill"),              # cgroup v2
+                       ("/sys/fs/cgroup/memory/memory.oom_control", "oom_kill")):  # cgroup v1
+        answer = worker.container.exec_run(["cat", path])
+        if answer.exit_code == 0:
+            counts = dict(line.split() for line in answer.output.decode().splitlines() if len(line.split()) == 2)
+            return int(counts.get(word, 0))
+    raise AssertionError(f"{worker.name}: no cgroup memory events to read")
+
+
+@pytest.mark.needs(params=["generate_invoice_async.spike_mb"])
+def test_a_task_the_kernel_kills_for_memory_runs_again_and_invoices_once(fresh_cluster, admin, target_client,
+                                                                         history, make_users, new_period, judge,
+                                                                         target_profile) -> None:
+    """One task's first run needs more memory than its worker may have (the compose file's mem_limit,
+    512 MB), so the kernel kills that pool process mid-task, as it does in production; the other tasks
+    run beside it. The killed one was not acknowledged (acks_late), so it must run again and invoice
+    once; nothing else may be lost."""
+    users = make_users(4)
+    period = new_period()
+    workers = fresh_cluster.of("worker")
+    before = sum(oom_kills(w) for w in workers)
+    submit_async(fresh_cluster, target_client, admin, history, users[:1], period, spike_mb=768)
+    submit_async(fresh_cluster, target_client, admin, history, users[1:], period, hold_s=1.0)
+    states = wait_until_settled(admin, accepted_task_ids(history))
+    assert sum(oom_kills(w) for w in workers) > before, "no process was killed for memory: the fault hit nothing"
+    final = final_invoices(admin, users)
+    result = judge(async_verdict(target_profile, history, final, "none_lost"))
+    assert result.valid is True, explain(result)
+    assert all(len(final[u]) == 1 for u in users), final
+    assert set(states.values()) == {"SUCCESS"}, states

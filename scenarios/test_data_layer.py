@@ -12,6 +12,7 @@ import time
 import pytest
 
 from chaos.history.pairs import nemesis_windows
+from chaos.nemesis.data_faults import Exhaust
 from chaos.nemesis.process_faults import Restart
 from chaos.workload import operations as ops
 from chaos.workload.accounts import final_invoices
@@ -82,6 +83,36 @@ def test_postgres_restarted_mid_transaction_loses_and_doubles_nothing(fresh_clus
     holder.join(60)
     spanning(history, "holder", fault_start(history, "restart"))
     # every user asked on every instance after the restart: the pools recovered, and nothing is doubled
+    run_clients(history, spread(target_client, urls, admin.token,
+                                [[ops.generate_invoice(u, period) for u in users]] * len(urls), "after"))
+    result = judge(invoices_verdict(target_profile, history, final_invoices(admin, users)))
+    assert result.valid is True, explain(result)
+    final = final_invoices(admin, users)
+    assert all(len(final[u]) == 1 for u in users), final
+
+
+@pytest.mark.needs(operations=["generate_invoice"], faults=["restart", "exhaust"])
+def test_exhausted_connections_are_refused_cleanly_and_recovered(fresh_cluster, admin, target_client, history,
+                                                                 nemesis, make_users, new_period, judge,
+                                                                 target_profile) -> None:
+    """Something else takes every free PostgreSQL connection. api_1 was just restarted, so its pool is
+    nearly empty and its calls need new connections, which are refused; the others keep the ones their
+    pools hold. Every answer must be definite or an outage (no hang until a pool timeout, no wrong
+    data), and once the connections are let go every user is invoiced once."""
+    users = make_users(16)
+    period = new_period()
+    (first, first_url), *_ = fresh_cluster.api_urls().items()
+    nemesis.start_fault(Restart(first))   # its pool starts again from nothing
+    exhausted = Exhaust()
+    nemesis.start_fault(exhausted)
+    assert exhausted.held > 0, "PostgreSQL had no free connection to take"
+    run_clients(history, spread(target_client, [first_url], admin.token, [[ops.generate_invoice(u, period)]
+                                                                        for u in users], "starved"),
+                time_limit_s=120)
+    nemesis.heal()
+    starved = [op for op in history.completions() if op.process.startswith("starved")]
+    assert any(op.type != "ok" for op in starved), "no call needed a new connection: the fault hit nothing"
+    urls = list(fresh_cluster.api_urls().values())
     run_clients(history, spread(target_client, urls, admin.token,
                                 [[ops.generate_invoice(u, period) for u in users]] * len(urls), "after"))
     result = judge(invoices_verdict(target_profile, history, final_invoices(admin, users)))

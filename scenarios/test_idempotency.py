@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from chaos.nemesis.link_faults import Toxic
-from chaos.nemesis.process_faults import Forget
+from chaos.nemesis.data_faults import Forget
 from chaos.target.client import TargetClient
 from chaos.report.checks import deferred
 from chaos.workload import operations as ops

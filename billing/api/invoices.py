@@ -17,6 +17,7 @@ from billing.tasks import generate_invoice
 
 bp = Blueprint("invoices", __name__)
 MAX_HOLD_S = 120.0
+MAX_SPIKE_MB = 1024
 
 
 @bp.post("/api/admin/users/<int:user_id>/generate-invoice")
@@ -32,9 +33,10 @@ def generate_async(user_id: int):
     period = valid_period(body().get("period"))
     hold_s = query_float("hold_s", MAX_HOLD_S) if settings.test_endpoints else 0.0
     linger_s = query_float("linger_s", MAX_HOLD_S) if settings.test_endpoints else 0.0
+    spike_mb = int(query_float("spike_mb", MAX_SPIKE_MB)) if settings.test_endpoints else 0
     task_id = str(uuid.uuid4())
     outbox.accept(settings, task_id, user_id, period)  # before publishing: a lost message is re-published
-    generate_invoice.apply_async(args=(user_id, period, hold_s, linger_s), task_id=task_id)
+    generate_invoice.apply_async(args=(user_id, period, hold_s, linger_s, spike_mb), task_id=task_id)
     return jsonify(task_id=task_id, user_id=user_id, period=period), 202
 
 

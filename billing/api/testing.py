@@ -33,7 +33,8 @@ def reset():
     settings = current()
     reset_data(db.engine(settings), settings)
     client = redis_client.client(settings)
-    for pattern in ("idem:*", "fence:*", "lock:*", "lock-signal:*", "billing:task:*", "billing:outbox*"):
+    for pattern in ("idem:*", "fence:*", "lock:*", "lock-signal:*", "billing:task:*", "billing:outbox*",
+                    "billing:spiked:*"):
         for key in client.scan_iter(pattern, count=1000):
             client.delete(key)
     Journal(client, settings).clear()

@@ -1,5 +1,6 @@
 """What a target can do for the nemesis, as small protocols (Jepsen's ``db/Kill``, ``db/Pause``):
-``Pause``, ``Kill``, ``Disconnect``, ``Forget`` and ``Scale``, and ``Heal`` for what healing reads.
+``Pause``, ``Kill``, ``Disconnect``, ``Forget``, ``Exhaust`` and ``Scale``, and ``Heal`` for what
+healing reads.
 
 A fault asks for one capability, not for the whole ``Cluster``: ``Pause``
 needs only ``pause`` and ``unpause``, so a fault's type says what it uses
@@ -61,6 +62,17 @@ class Forget(Protocol):
 
 
 @runtime_checkable
+class Exhaust(Protocol):
+    """Take every free PostgreSQL connection and hold it (``exhaust``), tell whether it is held, let go."""
+
+    def exhaust(self) -> int: ...
+
+    def exhausted(self) -> tuple[int, int] | None: ...
+
+    def release_connections(self) -> None: ...
+
+
+@runtime_checkable
 class Scale(Protocol):
     """Change how many instances of a role (api, worker) run; ``of`` lists them."""
 
@@ -80,4 +92,4 @@ class Heal(Protocol):
     def wait_healthy(self, containers: Sequence[Any], timeout_s: float = ...) -> None: ...
 
 
-CAPABILITIES = (Pause, Kill, Disconnect, Forget, Scale, Heal)
+CAPABILITIES = (Pause, Kill, Disconnect, Forget, Exhaust, Scale, Heal)

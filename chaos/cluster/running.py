@@ -268,6 +268,15 @@ class RunningTarget:
     def forget(self, family: str) -> int:
         self._unsupported_container(f"forget the key family {family!r} in", "its Redis")
 
+    def exhaust(self) -> int:
+        self._unsupported_container("exhaust the connections of", "its PostgreSQL")
+
+    def exhausted(self) -> tuple[int, int] | None:
+        return None
+
+    def release_connections(self) -> None:
+        pass
+
     def scale(self, service: str, count: int) -> None:
         if service == "api" and count == len(self.of("api")):
             return  # already so: restoring the scale between scenarios is a no-op

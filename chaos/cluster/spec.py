@@ -3,7 +3,7 @@
 The controller creates containers itself (it must wire Toxiproxy links per
 instance, which compose cannot), but from the same file a person runs by
 hand, so the two never drift apart. Only what that file uses is supported:
-image, command, environment (with ``${VAR:-default}``), labels, tmpfs,
+image, command, environment (with ``${VAR:-default}``), labels, tmpfs, mem_limit,
 ports, healthcheck, network aliases.
 """
 from __future__ import annotations
@@ -74,6 +74,7 @@ class ServiceSpec:
     tmpfs: tuple[str, ...] = ()
     container_ports: tuple[int, ...] = ()
     healthcheck: dict[str, Any] | None = None
+    mem_limit: str | None = None          # e.g. "512m": beyond it the kernel kills a process of it
 
     def sdk_healthcheck(self) -> dict[str, Any] | None:
         """The healthcheck in the Docker API's units (nanoseconds)."""
@@ -112,5 +113,6 @@ def load_services(path: Path, environ: dict[str, str] | None = None,
             name=name, image=body["image"], command=list(body["command"]),
             environment={k: str(v) for k, v in (body.get("environment") or {}).items()},
             labels=dict(body.get("labels") or {}), tmpfs=tuple(body.get("tmpfs", ())),
-            container_ports=ports, healthcheck=body.get("healthcheck"))
+            container_ports=ports, healthcheck=body.get("healthcheck"),
+            mem_limit=str(body["mem_limit"]) if body.get("mem_limit") else None)
     return services

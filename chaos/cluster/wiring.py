@@ -139,6 +139,8 @@ class InstanceWiring:
             environment=environment if environment is not None else spec.environment,
             labels={**spec.labels, **self.labels, INSTANCE_LABEL: name}, healthcheck=spec.sdk_healthcheck(),
             tmpfs={path: "" for path in spec.tmpfs}, ports=ports or {}, detach=True,
+            # no swap beyond the limit, so the limit is where the kernel kills (as in production)
+            **({"mem_limit": spec.mem_limit, "memswap_limit": spec.mem_limit} if spec.mem_limit else {}),
             network=self.network.name,
             # the service name as a second alias is how the lb finds every api instance
             networking_config={self.network.name: self.docker.api.create_endpoint_config(

@@ -22,7 +22,8 @@ from types import MappingProxyType
 from chaos.errors import ChaosError
 from chaos.nemesis.fault import Fault
 from chaos.nemesis.link_faults import Partition, Toxic, bandwidth, latency, reset_peer
-from chaos.nemesis.process_faults import Disconnect, Forget, Kill, Pause, Restart
+from chaos.nemesis.data_faults import Exhaust, Forget
+from chaos.nemesis.process_faults import Disconnect, Kill, Pause, Restart
 
 
 class GrammarError(ChaosError, ValueError):
@@ -95,6 +96,9 @@ KINDS: Mapping[str, Kind] = MappingProxyType({kind.name: kind for kind in (
          shape="a key family of the profile (run.containerised.redis_keys), e.g. locks",
          example="forget idempotency",
          help="Redis deletes one family of keys (locks, idempotency, queue...) and keeps running"),
+    Kind("exhaust", False, lambda target, _: Exhaust(target), targets=r"^postgres$", shape="postgres",
+         example="exhaust postgres",
+         help="every free connection taken and held: whatever needs a new one is refused until healed"),
     Kind("disconnect", False, lambda target, _: Disconnect(target), targets=ANY_INSTANCE,
          example="disconnect worker_2", help="the container leaves the network: every peer connection breaks"),
 )})

@@ -17,7 +17,7 @@ if TYPE_CHECKING:  # type only: the controller imports the Docker SDK, which par
 
 @dataclass(frozen=True)
 class ActiveFault:
-    kind: str       # partition, a toxic's type, paused, exited, disconnected
+    kind: str       # partition, a toxic's type, paused, exited, disconnected, exhausted
     target: str     # a link or an instance
     detail: str = ""
 
@@ -44,6 +44,9 @@ def active_faults(cluster: Cluster) -> list[ActiveFault]:
             faults.append(ActiveFault(container.status, name))
         elif network and network not in container.attrs["NetworkSettings"]["Networks"]:
             faults.append(ActiveFault("disconnected", name))
+    held = cluster.exhausted() if "postgres" in cluster.fixed else None
+    if held is not None:
+        faults.append(ActiveFault("exhausted", "postgres", f"{held[1]} connections held by pid {held[0]}"))
     return faults
 
 
@@ -57,6 +60,8 @@ def heal(cluster: Cluster, target: str | None = None) -> list[ActiveFault]:
             cluster.unpause(fault.target)
         elif fault.kind == "disconnected":
             cluster.connect(fault.target)
+        elif fault.kind == "exhausted":
+            cluster.release_connections()
         elif fault.kind in {"exited", "created", "dead"}:
             cluster.start_again(fault.target)
         # restarting or being removed: the engine is already at it; the wait below follows it

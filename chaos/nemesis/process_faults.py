@@ -1,7 +1,7 @@
-"""Faults on an instance's process (pause via the freezer, kill, restart, disconnect) and Redis's keys (forget)."""
+"""Faults on an instance's process: pause (SIGSTOP via the freezer), kill, restart, disconnect."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from chaos.nemesis.fault import KindAndTarget
@@ -53,22 +53,6 @@ class Restart(KindAndTarget):
         cluster.kill(self.target)
         cluster.start_again(self.target)
         cluster.wait_healthy([cluster.container(self.target)])
-
-    def stop(self, cluster: Cluster) -> None:
-        pass
-
-
-@dataclass
-class Forget(KindAndTarget):
-    """Delete one family of keys (the profile's ``redis_keys``) while Redis runs; over once done.
-    ``deleted`` is how many keys it found: a scenario shows with it that there was something to lose."""
-
-    target: str   # the family: locks, idempotency, queue...
-    kind: str = "forget"
-    deleted: int = field(default=0, compare=False)
-
-    def start(self, cluster: Cluster) -> None:
-        self.deleted = cluster.forget(self.target)
 
     def stop(self, cluster: Cluster) -> None:
         pass

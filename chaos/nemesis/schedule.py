@@ -13,7 +13,8 @@ from typing import Any
 
 from chaos.nemesis.fault import Fault
 from chaos.nemesis.link_faults import Partition, Toxic
-from chaos.nemesis.process_faults import Disconnect, Forget, Kill, Pause, Restart, Scale
+from chaos.nemesis.data_faults import Exhaust, Forget
+from chaos.nemesis.process_faults import Disconnect, Kill, Pause, Restart, Scale
 
 
 @dataclass(frozen=True)
@@ -37,6 +38,7 @@ REBUILD: dict[str, Callable[[dict[str, Any]], Fault]] = {
     "kill": lambda d: Kill(d["target"]),
     "restart": lambda d: Restart(d["target"]),
     "forget": lambda d: Forget(d["target"]),
+    "exhaust": lambda d: Exhaust(d["target"]),
     "disconnect": lambda d: Disconnect(d["target"]),
     "scale": lambda d: Scale(d["target"], int(d["count"])),
     **{kind: (lambda d, kind=kind: Toxic(d["target"], kind, {

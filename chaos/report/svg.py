@@ -64,6 +64,7 @@ FAULT_LOOKS: Mapping[str, FaultLook] = MappingProxyType({
     "slow_close": FaultLook("#999933", "slow close"),     # Tol olive
     "restart": FaultLook("#aa4499", "restart"),           # Tol purple
     "forget": FaultLook("#117733", "forget"),             # Tol green
+    "exhaust": FaultLook("#661100", "exhaust"),           # Tol dark red
 })
 FAULT_FALLBACK = "#90a4ae"  # a kind not above: grey, named by its own kind
 

@@ -28,12 +28,13 @@ FAULTS: dict[str, str] = {
     "kill": "SIGKILL of an instance",
     "restart": "SIGKILL and start again at once of an instance, Redis or PostgreSQL (Redis comes back empty)",
     "forget": "Redis deleting one family of keys while it runs (run.containerised.redis_keys)",
+    "exhaust": "every free PostgreSQL connection taken and held",
     "disconnect": "an instance leaving the network",
     "scale": "more or fewer api or worker instances",
     "workers": "worker instances the suite controls",
 }
-_CONTAINER_FAULTS = frozenset({"pause", "kill", "restart", "forget", "disconnect", "scale", "redis_link",
-                               "postgres_link", "workers"})
+_CONTAINER_FAULTS = frozenset({"pause", "kill", "restart", "forget", "exhaust", "disconnect", "scale",
+                               "redis_link", "postgres_link", "workers"})
 
 
 @dataclass(frozen=True)

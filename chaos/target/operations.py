@@ -133,9 +133,9 @@ _SPECS = (
                                                                           "amount", "subscription_id"), True,
                   "invoice one user for one period, synchronously", as_admin=True),
     OperationSpec("generate_invoice_async", (_p("user_id"), _opt("period"), _opt("hold_s", float),
-                                             _opt("linger_s", float)),
-                  _v("task_id", "user_id", "period"), True, "accept an invoice request for a worker (202)",
-                  as_admin=True),
+                                             _opt("linger_s", float), _opt("spike_mb", int)),
+                  _v("task_id", "user_id", "period"), True, "accept an invoice request for a worker (202); "
+                  "spike_mb: its task's first run needs that much memory (a test hook)", as_admin=True),
     OperationSpec("slow_invoice", (_p("user_id"), _p("hold_s", float), _opt("period")),
                   _v("invoice_id", "user_id", "period", "amount"), True,
                   "generate an invoice holding the lock hold_s seconds before the write",

@@ -35,6 +35,15 @@ def test_the_compose_file_gives_every_service_a_healthcheck() -> None:
     assert services["api"].environment["BILLING_UNSAFE"] == ""
 
 
+def test_workers_have_a_memory_limit_and_postgres_keeps_its_data_across_a_restart() -> None:
+    """The memory-kill scenario needs a limit on the workers (and may set another); PostgreSQL's data
+    directory is in the container's layer, which a tmpfs would empty on every stop (restart postgres)."""
+    services = load_services(COMPOSE_FILE, {})
+    assert services["worker"].mem_limit == "512m"
+    assert load_services(COMPOSE_FILE, {"WORKER_MEM_LIMIT": "1g"})["worker"].mem_limit == "1g"
+    assert services["api"].mem_limit is None and services["postgres"].tmpfs == ()
+
+
 def test_an_unsafe_variant_reaches_billing_through_the_environment() -> None:
     assert load_services(COMPOSE_FILE, {"BILLING_UNSAFE": "oversell"})["worker"].environment["BILLING_UNSAFE"] \
         == "oversell"

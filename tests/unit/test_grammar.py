@@ -6,7 +6,8 @@ import pytest
 from chaos.nemesis.grammar import (FAULT_HELP, KINDS, FaultSpec, GrammarError, expand, normalise_target,
                                    parse_fault, parse_faults, parse_spec)
 from chaos.nemesis.link_faults import Partition, Toxic
-from chaos.nemesis.process_faults import Disconnect, Forget, Kill, Pause, Restart
+from chaos.nemesis.data_faults import Exhaust, Forget
+from chaos.nemesis.process_faults import Disconnect, Kill, Pause, Restart
 from chaos.nemesis.schedule import REBUILD
 
 pytestmark = pytest.mark.unit
@@ -35,6 +36,7 @@ RUNNING = ["api_1", "api_2", "api_10", "worker_1", "worker_2", "redis", "postgre
     ("restart postgres", Restart("postgres"), {"fault": "restart", "target": "postgres"}),
     ("restart api_2", Restart("api_2"), {"fault": "restart", "target": "api_2"}),
     ("forget idempotency", Forget("idempotency"), {"fault": "forget", "target": "idempotency"}),
+    ("exhaust postgres", Exhaust("postgres"), {"fault": "exhaust", "target": "postgres"}),
     ("disconnect postgres", Disconnect("postgres"), {"fault": "disconnect", "target": "postgres"}),
 ])
 def test_every_kind_builds_its_fault_and_description(text: str, fault: object, description: dict) -> None:
@@ -47,7 +49,7 @@ def test_every_kind_builds_its_fault_and_description(text: str, fault: object, d
 
 def test_every_kind_is_covered_and_documented() -> None:
     assert set(KINDS) == {"partition", "latency", "bandwidth", "reset-peer", "timeout", "pause", "kill", "restart",
-                          "forget", "disconnect"}
+                          "forget", "exhaust", "disconnect"}
     for name in KINDS:
         assert f"  {name} " in FAULT_HELP
         assert f"chaos fault {name} " in FAULT_HELP
@@ -95,7 +97,7 @@ def test_expand_and_normalise() -> None:
 @pytest.mark.parametrize("text, says", [
     ("", "a fault needs a kind and a target"),
     ("melt api_1", "unknown fault kind 'melt'; kinds: partition, latency, bandwidth, reset-peer, timeout, pause, "
-                   "kill, restart, forget, disconnect"),
+                   "kill, restart, forget, exhaust, disconnect"),
     ("latency", "latency needs a target"),
     ("latency api_1->redis", "latency needs ms=<milliseconds>"),
     ("bandwidth api_1->redis", "bandwidth needs rate=<KB/s>"),
@@ -123,6 +125,7 @@ def test_expand_and_normalise() -> None:
     ("forget redis", "forget takes a key family of the profile (run.containerised.redis_keys), e.g. locks, "
                      "not 'redis'"),
     ("forget api_2", "forget takes a key family"),
+    ("exhaust redis", "exhaust takes postgres, not 'redis'"),
     ("forget api_1->redis", "forget takes a key family of the profile (run.containerised.redis_keys), e.g. "
                             "locks, not the link 'api_1->redis'"),
 ])
