@@ -27,7 +27,8 @@ from chaos.target.operations import spec
 from chaos.workload import generator
 from chaos.workload.generator import Plan, WorkloadParams
 
-HUNT_FAULTS = ("client_link", "redis_link", "postgres_link", "pause", "kill", "disconnect", "workers")
+HUNT_FAULTS = ("client_link", "redis_link", "postgres_link", "pause", "kill", "disconnect", "workers", "restart",
+               "forget", "exhaust")
 
 Event = Callable[[str, dict[str, Any]], None]   # ("try" | "found" | "shrink" | "written" | ..., details)
 
@@ -107,7 +108,8 @@ def topology(stage: Stage) -> nemesis_generator.Topology:
     missing = faults_missing(stage.profile, [f for f in HUNT_FAULTS if f in FAULTS])
     workers = tuple(w.name for w in stage.target.of("worker")) if getattr(stage.target, "has_workers", False) else ()
     return nemesis_generator.Topology(tuple(stage.target.api_urls()), workers,
-                                      frozenset(f for f in HUNT_FAULTS if f not in missing))
+                                      frozenset(f for f in HUNT_FAULTS if f not in missing),
+                                      tuple(sorted(stage.target.redis_families())))
 
 
 def plan_and_schedule(stage: Stage, config: HuntConfig, seed: int) -> tuple[Plan, Schedule]:

@@ -16,7 +16,8 @@ from dataclasses import dataclass
 
 from chaos.nemesis.fault import Fault
 from chaos.nemesis.link_faults import Partition, Toxic, latency, reset_peer
-from chaos.nemesis.process_faults import Disconnect, Kill, Pause
+from chaos.nemesis.data_faults import Exhaust, Forget
+from chaos.nemesis.process_faults import Disconnect, Kill, Pause, Restart
 from chaos.nemesis.schedule import Schedule, Step
 
 
@@ -28,11 +29,13 @@ class Topology:
     apis: tuple[str, ...]
     workers: tuple[str, ...] = ()
     allowed: frozenset[str] = frozenset()
+    families: tuple[str, ...] = ()     # Redis key families ``forget`` may delete (the profile's redis_keys)
 
 
 def candidates(topology: Topology, rng: random.Random) -> list[list[Fault]]:
     """The faults the topology allows, in classes: the client's links, the links to each dependency,
-    pauses, kills, disconnects; one instance of each fault on a random target. A schedule draws a class
+    pauses, kills, disconnects, the data layer (restarts, a key family forgotten, the database's
+    connections exhausted); one instance of each fault on a random target. A schedule draws a class
     first, so a kind with few variants (a worker killed) is drawn as often as one with many (the
     client's link toxics), and the rare crash is not drowned by the many slow links."""
     apis, workers, allowed = list(topology.apis), list(topology.workers), topology.allowed
@@ -56,6 +59,16 @@ def candidates(topology: Topology, rng: random.Random) -> list[list[Fault]]:
         classes.append([Kill(rng.choice(workers))])
     if "disconnect" in allowed and apis:
         classes.append([Disconnect(rng.choice(apis))])
+    # the data layer, one class: what production loses most invoices to
+    data: list[Fault] = []
+    if "restart" in allowed:
+        data += [Restart("redis"), Restart("postgres")]
+    if "forget" in allowed and topology.families:
+        data.append(Forget(rng.choice(topology.families)))
+    if "exhaust" in allowed:
+        data.append(Exhaust())
+    if data:
+        classes.append(data)
     return classes
 
 

@@ -134,7 +134,7 @@ def test_an_unattended_drill_runs_on_the_stack_that_is_up_and_leaves_it_healed(t
 
 
 @pytest.mark.parametrize("name", ["worker-killed-mid-invoice", "slow-database", "scale-out-under-load",
-                                  "payment-answer-lost"])
+                                  "payment-answer-lost", "redis-restarted-with-invoices-queued"])
 def test_every_other_drill_runs_unattended_to_a_safe_verdict(name: str, tmp_path: Path, cli_stack: None) -> None:
     runbook = load_runbook(name)
     process = subprocess.run([CHAOS, "drill", "run", name, "--auto", "--yes", "--report-dir", str(tmp_path)],

@@ -234,7 +234,8 @@ def test_register_calls_carry_the_profiles_password(billing, shop) -> None:
 
 APIS = ("api_1", "api_2", "api_3")
 WORKERS = ("worker_1", "worker_2")
-EVERYTHING = Topology(APIS, WORKERS, frozenset(HUNT_FAULTS))
+FAMILIES = ("locks", "idempotency", "queue")
+EVERYTHING = Topology(APIS, WORKERS, frozenset(HUNT_FAULTS), FAMILIES)
 
 
 def kinds_needed(step: Step) -> set[str]:
@@ -278,12 +279,24 @@ def test_only_allowed_fault_kinds_appear() -> None:
     every: set[str] = set()
     for seed in range(60):
         allowed = frozenset(k for k in HUNT_FAULTS if rng.random() < 0.5)
-        topology = Topology(APIS, WORKERS, allowed)
+        topology = Topology(APIS, WORKERS, allowed, FAMILIES)
         for step in nemesis_generator.generate(seed, topology, total_s=20, faults=5):
             assert kinds_needed(step) <= allowed, (seed, sorted(allowed), step.fault.describe())
             every |= kinds_needed(step)
     assert every == set(HUNT_FAULTS)   # and each of them does appear somewhere
     assert nemesis_generator.generate(1, Topology(APIS, WORKERS, frozenset()), total_s=20, faults=5) == []
+
+
+def test_the_data_layer_is_one_class_and_forget_only_names_the_profiles_families() -> None:
+    steps = [s for seed in SEEDS for s in nemesis_generator.generate(seed, EVERYTHING, total_s=20, faults=6)]
+    data = [s.fault for s in steps if s.fault.kind in {"restart", "forget", "exhaust"}]
+    assert {f.target for f in data if f.kind == "restart"} <= {"redis", "postgres"}
+    assert {f.target for f in data if f.kind == "forget"} <= set(FAMILIES)
+    assert {f.kind for f in data} == {"restart", "forget", "exhaust"}
+    assert len(data) < len(steps) / 3   # one class of seven: the data layer does not crowd out the rest
+    without = Topology(APIS, WORKERS, frozenset(HUNT_FAULTS))   # no families named: no forget
+    assert not [s for seed in SEEDS for s in nemesis_generator.generate(seed, without, total_s=20, faults=6)
+                if s.fault.kind == "forget"]
 
 
 @pytest.mark.parametrize("overlap", [True, False])
