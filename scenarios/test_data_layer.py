@@ -30,6 +30,19 @@ def spanning(history, process: str, window_start_ns: int) -> object:
     return completed
 
 
+def every_user_is_invoiced_once_when_asked_everywhere(cluster, admin, target_client, history, users, period, judge,
+                                                      target_profile) -> None:
+    """After the fault: every user asked on every instance. The pools recovered (each call definite),
+    nothing is doubled and nothing lost, judged by the invoices checker on the whole history."""
+    urls = list(cluster.api_urls().values())
+    run_clients(history, spread(target_client, urls, admin.token,
+                                [[ops.generate_invoice(u, period) for u in users]] * len(urls), "after"))
+    final = final_invoices(admin, users)
+    result = judge(invoices_verdict(target_profile, history, final))
+    assert result.valid is True, explain(result)
+    assert all(len(final[u]) == 1 for u in users), final
+
+
 def fault_start(history, kind: str) -> int:
     return next(w.start for w in nemesis_windows(history.ops) if w.fault.get("fault") == kind)
 
@@ -82,13 +95,8 @@ def test_postgres_restarted_mid_transaction_loses_and_doubles_nothing(fresh_clus
     nemesis.heal()
     holder.join(60)
     spanning(history, "holder", fault_start(history, "restart"))
-    # every user asked on every instance after the restart: the pools recovered, and nothing is doubled
-    run_clients(history, spread(target_client, urls, admin.token,
-                                [[ops.generate_invoice(u, period) for u in users]] * len(urls), "after"))
-    result = judge(invoices_verdict(target_profile, history, final_invoices(admin, users)))
-    assert result.valid is True, explain(result)
-    final = final_invoices(admin, users)
-    assert all(len(final[u]) == 1 for u in users), final
+    every_user_is_invoiced_once_when_asked_everywhere(fresh_cluster, admin, target_client, history, users, period,
+                                                      judge, target_profile)
 
 
 @pytest.mark.needs(operations=["generate_invoice"], faults=["restart", "exhaust"])
@@ -112,10 +120,5 @@ def test_exhausted_connections_are_refused_cleanly_and_recovered(fresh_cluster, 
     nemesis.heal()
     starved = [op for op in history.completions() if op.process.startswith("starved")]
     assert any(op.type != "ok" for op in starved), "no call needed a new connection: the fault hit nothing"
-    urls = list(fresh_cluster.api_urls().values())
-    run_clients(history, spread(target_client, urls, admin.token,
-                                [[ops.generate_invoice(u, period) for u in users]] * len(urls), "after"))
-    result = judge(invoices_verdict(target_profile, history, final_invoices(admin, users)))
-    assert result.valid is True, explain(result)
-    final = final_invoices(admin, users)
-    assert all(len(final[u]) == 1 for u in users), final
+    every_user_is_invoiced_once_when_asked_everywhere(fresh_cluster, admin, target_client, history, users, period,
+                                                      judge, target_profile)
