@@ -126,16 +126,32 @@ def final_invoices(admin: TargetClient, user_ids: Iterable[Any]) -> dict[Any, li
 
 SETTLE_S = 90.0   # a killed worker's unacknowledged task comes back after the 30 s visibility timeout (+ the sweep)
 FINISHED = frozenset({"SUCCESS", "FAILURE"})
+UNKNOWN = "UNKNOWN"      # the target answers 404 for the task: it has forgotten it (or never had it)
+FORGOTTEN_S = 5.0        # ... for this long on end, which waiting longer will not change
 
 
-def wait_until_settled(admin: TargetClient, task_ids: list[str], timeout_s: float = SETTLE_S) -> dict[str, str]:
+def wait_until_settled(admin: TargetClient, task_ids: list[str], timeout_s: float = SETTLE_S,
+                       forgotten_s: float = FORGOTTEN_S, clock: Callable[[], float] = time.monotonic,
+                       sleep: Callable[[float], None] = time.sleep) -> dict[str, str]:
     """Poll task states until every task finished or the time is up (the checker judges either way): each
-    task's last state seen."""
-    deadline = time.monotonic() + timeout_s
+    task's last state seen. A task the target has answered 404 for over ``forgotten_s`` on end counts as
+    settled, as ``UNKNOWN`` (a Redis restart took it, say): the checker still finds whether it invoiced,
+    and the wait does not run to its end for what no waiting brings back."""
+    deadline = clock() + timeout_s
     states: dict[str, str] = {}
-    while time.monotonic() < deadline:
-        states = {task_id: admin.call("task_status", task_id=task_id).get("state", "?") for task_id in task_ids}
-        if all(state in FINISHED for state in states.values()):
+    missing_since: dict[str, float] = {}
+    while clock() < deadline:
+        now = clock()
+        for task_id in task_ids:
+            reply = admin.call("task_status", task_id=task_id)
+            if reply.status == 404:
+                missing_since.setdefault(task_id, now)
+                states[task_id] = UNKNOWN
+            else:
+                missing_since.pop(task_id, None)
+                states[task_id] = reply.get("state", "?")
+        if all(state in FINISHED or (state == UNKNOWN and now - missing_since[task_id] >= forgotten_s)
+               for task_id, state in states.items()):
             break
-        time.sleep(1.0)
+        sleep(1.0)
     return states

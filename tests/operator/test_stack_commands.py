@@ -63,6 +63,17 @@ def test_a_restart_of_redis_forgets_everything_and_shows_as_just_started(chaos: 
     assert chaos("heal", "--all").stdout.strip() == "no active fault"
 
 
+def test_exhausted_connections_show_in_status_until_healed(chaos: Chaos, cli_stack: str) -> None:
+    exhausted = chaos("fault", "exhaust", "postgres")
+    assert exhausted.returncode == 0, exhausted.stderr
+    assert "heal it with `chaos heal postgres`" in exhausted.stdout
+    status = chaos("status").stdout
+    assert "exhausted postgres" in status and "connections held by pid" in status, status
+    healed = chaos("heal", "postgres")
+    assert healed.returncode == 0 and "exhausted postgres" in healed.stdout, healed.stdout + healed.stderr
+    assert "active faults: none" in chaos("status").stdout
+
+
 def test_heal_one_target_leaves_the_others(chaos: Chaos, cli_stack: str) -> None:
     chaos("fault", "latency", "api_2:postgres", "ms=200")
     chaos("fault", "partition", "worker_1:redis")
