@@ -37,6 +37,14 @@ def async_verdict(profile, history, final, *claims: str):
     return deferred("async_invoices", final, identity=profile.identity("invoice"), claims=list(claims) or None)
 
 
+def every_accepted_request_is_invoiced(admin, history, users, judge, target_profile) -> None:
+    """Once the tasks settle: none lost (the checker, on the final read), and every task SUCCESS."""
+    states = wait_until_settled(admin, accepted_task_ids(history))
+    result = judge(async_verdict(target_profile, history, final_invoices(admin, users), "none_lost"))
+    assert result.valid is True, explain(result)
+    assert set(states.values()) == {"SUCCESS"}, states
+
+
 def submit_async(cluster, target_client, admin, history, users: list, period: str,
                  **test_params: float) -> None:
     urls = list(cluster.api_urls().values())
@@ -119,10 +127,7 @@ def test_a_message_the_broker_lost_is_republished_from_the_outbox(fresh_cluster,
          "n = n + redis.call('DEL', k) end return n", "0"])
     assert dropped.exit_code == 0 and dropped.output.strip() != b"0", f"no queued message to drop: {dropped.output!r}"
     nemesis.heal()
-    states = wait_until_settled(admin, accepted_task_ids(history))
-    result = judge(async_verdict(target_profile, history, final_invoices(admin, users), "none_lost"))
-    assert result.valid is True, explain(result)
-    assert set(states.values()) == {"SUCCESS"}, states
+    every_accepted_request_is_invoiced(admin, history, users, judge, target_profile)
 
 
 def queued_messages(cluster) -> int:
@@ -150,10 +155,7 @@ def test_requests_queued_when_redis_restarts_are_not_lost(fresh_cluster, admin, 
     nemesis.start_fault(Restart("redis"))
     assert queued_messages(fresh_cluster) == 0, "Redis kept its queue across the restart: nothing was lost"
     nemesis.heal()
-    states = wait_until_settled(admin, accepted_task_ids(history))
-    result = judge(async_verdict(target_profile, history, final_invoices(admin, users), "none_lost"))
-    assert result.valid is True, explain(result)
-    assert set(states.values()) == {"SUCCESS"}, states
+    every_accepted_request_is_invoiced(admin, history, users, judge, target_profile)
 
 
 def oom_kills(worker) -> int:
