@@ -89,18 +89,16 @@ def delivered(settings: Settings, task_id: str, result: dict[str, Any], pool_siz
         log.warning("outbox: could not mark %s delivered (%s); the sweeper will re-publish it", task_id, exc)
 
 
-def status(settings: Settings) -> Callable[[str], dict[str, Any] | None]:
-    """A reader of entries: None for a task id never accepted (or abandoned), else ``{"result": ...}``
+def status(settings: Settings, task_id: str) -> dict[str, Any] | None:
+    """The entry of ``task_id``: None for a task id never accepted (or abandoned), else ``{"result": ...}``
     with the delivered result, or None there while the task has not delivered."""
-    def read(task_id: str) -> dict[str, Any] | None:
-        if not durable(settings):
-            return None if redis_client.client(settings).get(TASK_KEY.format(task_id)) is None else {"result": None}
-        with db.sessions(settings).begin() as session:
-            row = session.get(AsyncRequest, task_id)
-            if row is None:
-                return None
-            return {"result": json.loads(row.result) if row.delivered_at is not None and row.result else None}
-    return read
+    if not durable(settings):
+        return None if redis_client.client(settings).get(TASK_KEY.format(task_id)) is None else {"result": None}
+    with db.sessions(settings).begin() as session:
+        row = session.get(AsyncRequest, task_id)
+        if row is None:
+            return None
+        return {"result": json.loads(row.result) if row.delivered_at is not None and row.result else None}
 
 
 def sweep(settings: Settings, publish: Publish, now: float | None = None) -> list[str]:

@@ -22,12 +22,11 @@ from scenarios.conftest import explain, invoices_verdict, spread
 pytestmark = pytest.mark.chaos
 
 
-def spanning(history, process: str, window_start_ns: int) -> object:
-    """The completion of ``process``'s one call, asserted to have begun before the fault and ended after."""
+def spanning(history, process: str, window_start_ns: int) -> None:
+    """Assert that ``process``'s one call began before the fault and ended after it."""
     invoked = next(op for op in history.ops if op.process == process and op.type == "invoke")
     completed = next(op for op in history.completions() if op.process == process)
     assert invoked.time < window_start_ns < completed.time, "the call was not in flight when the fault began"
-    return completed
 
 
 def every_user_is_invoiced_once_when_asked_everywhere(cluster, admin, target_client, history, users, period, judge,

@@ -43,7 +43,7 @@ def generate_async(user_id: int):
 @bp.get("/api/admin/tasks/<task_id>")
 @admin_required
 def task_status(task_id: str):
-    entry = outbox.status(current())(task_id)
+    entry = outbox.status(current(), task_id)
     if entry is None:
         raise ApiError(404, "task_not_found", f"no task {task_id}")
     if entry["result"] is not None:   # delivered: the outbox's word outlives Celery's result in Redis

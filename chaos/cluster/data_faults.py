@@ -74,15 +74,19 @@ class DataFaults:
     def redis_families(self) -> Mapping[str, tuple[tuple[int, str], ...]]:
         return self.target.redis_keys
 
-    def forget(self, family: str) -> int:
-        """Delete every key of ``family`` in the stack's Redis; how many were deleted."""
+    def family_keys(self, family: str) -> tuple[tuple[int, str], ...]:
+        """The (db, pattern) pairs of ``family``; ForgetError naming the families there are, if none."""
         families = self.redis_families()
         if family not in families:
             raise ForgetError(f"no key family {family!r}; this target's are "
                               f"{', '.join(sorted(families)) or 'none'}",
                               hint="name key families in the profile's run.containerised.redis_keys")
+        return families[family]
+
+    def forget(self, family: str) -> int:
+        """Delete every key of ``family`` in the stack's Redis; how many were deleted."""
         deleted = 0
-        for db, pattern in families[family]:
+        for db, pattern in self.family_keys(family):
             answer = self.container("redis").exec_run(["redis-cli", "-n", str(db), "EVAL", FORGET_SCRIPT, "0",
                                                        pattern])
             text = answer.output.decode(errors="replace").strip()
@@ -126,4 +130,3 @@ class DataFaults:
                     raise ExhaustError(f"the connection holder (pid {held[0]}) did not end")
                 time.sleep(0.2)
         postgres.exec_run(["rm", "-f", HOLDER_FILE])
-

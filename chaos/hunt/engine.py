@@ -56,8 +56,12 @@ class Found:
     trial: Trial
     shrunk: Shrunk | None = None
     files: tuple[Path, Path] | None = None
-    confirmed: bool = False         # the written reproduction showed the anomaly again when re-run
     confirmation: Confirmed | None = None
+
+    @property
+    def confirmed(self) -> bool:
+        """The written reproduction showed the anomaly again when re-run."""
+        return self.confirmation is not None and self.confirmation.shown > 0
 
 
 @dataclass
@@ -208,7 +212,6 @@ def _keep(stage: Stage, config: HuntConfig, found: Found, emit: Event, trials: l
     found.confirmation = confirm(found.shrunk.candidates(), lambda candidate: still_fails(*candidate, step="confirm"))
     plan, schedule = found.confirmation.chosen
     found.shrunk.plan, found.shrunk.schedule = plan, schedule
-    found.confirmed = found.confirmation.shown > 0
     emit("confirmed", {"anomaly": found.anomaly, **found.confirmation.describe()})
     reproduction = Reproduction(found.anomaly, found.seed, plan, schedule, target=config.target,
                                 unsafe=config.unsafe, api=stage.api, workers=stage.workers,

@@ -50,9 +50,9 @@ class Restart(KindAndTarget):
     kind: str = "restart"
 
     def start(self, cluster: Cluster) -> None:
-        cluster.kill(self.target)
-        cluster.start_again(self.target)
-        cluster.wait_healthy([cluster.container(self.target)])
+        killed = Kill(self.target)
+        killed.start(cluster)
+        killed.stop(cluster)
 
     def stop(self, cluster: Cluster) -> None:
         pass

@@ -43,7 +43,7 @@ from urllib.parse import urlsplit
 from chaos.target.loopback import url_problem
 from chaos.target.model import (DEPENDENCIES, Admin, AdminCommand, AdminLogin, Containerised, Run, Running,
                                 RunningDependency, RunningProcess)
-from chaos.target.problems import ABSENT, Problems
+from chaos.target.problems import ABSENT, Problems, kind
 
 ADMIN_KEYS = ("login", "command", "service")
 RUN_KEYS = ("containerised", "running")
@@ -297,7 +297,7 @@ def redis_keys(problems: Problems, node: Any, where: str) -> dict[str, tuple[tup
     if node is None:
         return {}
     if not isinstance(node, dict):
-        problems.add(where, f"must be a mapping of family -> list of \"db/pattern\", not {type(node).__name__}")
+        problems.add(where, f"must be a mapping of family -> list of \"db/pattern\", not {kind(node)}")
         return {}
     families: dict[str, tuple[tuple[int, str], ...]] = {}
     for family, entries in node.items():
@@ -317,4 +317,3 @@ def redis_keys(problems: Problems, node: Any, where: str) -> dict[str, tuple[tup
             keys.append((int(match["db"]), match["pattern"]))
         families[family] = tuple(keys)
     return families
-
